@@ -1,0 +1,65 @@
+"""Database spans from SQLAlchemy's engine events: statement text only, never the parameters.
+
+The contrib SQLAlchemy instrumentor is process-global (one instrumentation per process, whatever the
+engine) and declines SQLAlchemy 2.1; listening on each engine keeps the provider explicit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, ExceptionContext
+
+_SPAN = "_cruddur_span"
+
+
+def trace_engine(engine: Engine, tracer_provider: trace.TracerProvider) -> None:
+    """Make every statement the engine runs a client span under the current span.
+
+    Args:
+        engine: a sync engine (for an `AsyncEngine`, its `sync_engine`).
+        tracer_provider: the process's provider.
+    """
+    tracer = tracer_provider.get_tracer(__name__)
+    system = engine.dialect.name
+    namespace = engine.url.database or ""
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if context is None or not trace.get_current_span().get_span_context().is_valid:
+            return  # start-up and seeding run outside any request: no orphan traces for them
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "QUERY"
+        span = tracer.start_span(
+            f"{operation} {namespace.rsplit('/', 1)[-1]}".strip(),
+            kind=SpanKind.CLIENT,
+            attributes={
+                "db.system": system,
+                "db.system.name": system,
+                "db.namespace": namespace,
+                "db.operation.name": operation,
+                "db.query.text": statement,
+            },
+        )
+        setattr(context, _SPAN, span)
+
+    def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        span = getattr(context, _SPAN, None)
+        if span is not None:
+            span.end()
+            setattr(context, _SPAN, None)
+
+    def failed(exception_context: ExceptionContext) -> None:
+        span = getattr(exception_context.execution_context, _SPAN, None)
+        if span is None:
+            return
+        error = exception_context.original_exception
+        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        span.set_attribute("error.type", type(error).__qualname__)
+        span.end()
+        setattr(exception_context.execution_context, _SPAN, None)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "handle_error", failed)

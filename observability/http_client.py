@@ -1,0 +1,55 @@
+"""The one factory for outgoing HTTP clients: a stack of transports around the real one.
+
+Tracing wraps the innermost transport, so every call is a client span that carries W3C
+`traceparent`/`tracestate`/`baggage`, whatever the innermost transport is (tests plug in
+`httpx.ASGITransport` or `httpx.MockTransport` there).
+"""
+
+from __future__ import annotations
+
+import httpx
+from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+
+
+def build_transport(
+    *, tracer_provider: TracerProvider | None, inner: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncBaseTransport:
+    """The transport stack: OTel client spans around `inner` (a pooled HTTP transport by default).
+
+    Args:
+        tracer_provider: the process's provider; None leaves the stack untraced.
+        inner: the innermost transport.
+    """
+    transport = inner if inner is not None else httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)
+    if tracer_provider is not None:
+        transport = AsyncOpenTelemetryTransport(
+            transport, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider()
+        )
+    return transport
+
+
+def build_client(
+    base_url: str,
+    *,
+    tracer_provider: TracerProvider | None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    inner: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """An `httpx.AsyncClient` for one downstream service; open one per downstream per process.
+
+    Args:
+        base_url: the downstream's base URL.
+        tracer_provider: the process's provider; None leaves the client untraced.
+        timeout: explicit timeouts (a timeout becomes a 504 at the gateway).
+        inner: the innermost transport, for tests.
+    """
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=timeout,
+        transport=build_transport(tracer_provider=tracer_provider, inner=inner),
+    )

@@ -1,0 +1,129 @@
+"""Telemetry settings, read from the environment by the standard names.
+
+Reads `ENVIRONMENT`, `SERVICE_VERSION`, `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`,
+`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`,
+`OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`,
+`OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_QUEUE_SIZE`, `HONEYCOMB_API_KEY` and `HONEYCOMB_API_ENDPOINT`.
+Nothing else in the project reads the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SamplerName = Literal[
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+]
+
+
+def parse_otlp_headers(raw: str) -> dict[str, str]:
+    """Parse `OTEL_EXPORTER_OTLP_HEADERS` (`k1=v1,k2=v2`, values URL-encoded) into a dict.
+
+    Args:
+        raw: the variable's value.
+
+    Raises:
+        ValueError: an entry has no `=` or an empty key (the value itself is never echoed).
+    """
+    headers: dict[str, str] = {}
+    for position, entry in enumerate(raw.split(","), start=1):
+        if not entry.strip():
+            continue
+        key, sep, value = entry.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"entry {position} is not of the form key=value")
+        headers[unquote(key.strip()).lower()] = unquote(value.strip())
+    return headers
+
+
+def _check_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http(s) URL with a host, got {value!r}")
+    return value.rstrip("/")
+
+
+class TelemetrySettings(BaseSettings):
+    """What every service reads to configure its telemetry; every integration is off unless set."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    environment: str = "development"
+    service_version: str = "0.1.0"
+
+    otel_sdk_disabled: bool = False
+    otel_service_name: str | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
+    otel_exporter_otlp_headers: SecretStr | None = None
+    otel_exporter_otlp_timeout: int = Field(default=10_000, gt=0, description="milliseconds")
+    otel_traces_sampler: SamplerName = "parentbased_always_on"
+    otel_traces_sampler_arg: float | None = Field(default=None, ge=0.0, le=1.0)
+    otel_bsp_schedule_delay: int = Field(default=5_000, gt=0, description="milliseconds")
+    otel_bsp_max_queue_size: int = Field(default=2_048, gt=0)
+
+    honeycomb_api_key: SecretStr | None = None
+    honeycomb_api_endpoint: str = "https://api.honeycomb.io"
+
+    @field_validator("otel_traces_sampler", mode="before")
+    @classmethod
+    def _lower_sampler(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator(
+        "otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint", "honeycomb_api_endpoint"
+    )
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return _check_url(value)
+
+    @field_validator("otel_exporter_otlp_headers")
+    @classmethod
+    def _headers(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_otlp_headers(value.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _sampler_arg(self) -> TelemetrySettings:
+        if self.otel_traces_sampler.endswith("traceidratio") and self.otel_traces_sampler_arg is None:
+            self.otel_traces_sampler_arg = 1.0
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment.lower() in ("production", "prod")
+
+    def otlp_traces_endpoint(self) -> str | None:
+        """The OTLP/HTTP traces URL: the per-signal variable as is, else `<base>/v1/traces`."""
+        if self.otel_exporter_otlp_traces_endpoint:
+            return self.otel_exporter_otlp_traces_endpoint
+        if self.otel_exporter_otlp_endpoint:
+            return f"{self.otel_exporter_otlp_endpoint}/v1/traces"
+        if self.honeycomb_api_key is not None:
+            return f"{self.honeycomb_api_endpoint}/v1/traces"
+        return None
+
+    def otlp_headers(self) -> dict[str, str]:
+        """Headers for the OTLP exporter, with `x-honeycomb-team` added when the key is set."""
+        headers = {}
+        if self.otel_exporter_otlp_headers is not None:
+            headers = parse_otlp_headers(self.otel_exporter_otlp_headers.get_secret_value())
+        if self.honeycomb_api_key is not None:
+            headers.setdefault("x-honeycomb-team", self.honeycomb_api_key.get_secret_value())
+        return headers
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return not self.otel_sdk_disabled and self.otlp_traces_endpoint() is not None

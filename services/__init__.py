@@ -1,0 +1,1 @@
+"""Cruddur: gateway, activities and users, one folder a service."""

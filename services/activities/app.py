@@ -1,0 +1,58 @@
+"""activities' app factory: its database and its users client live in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from observability.http_client import build_client
+from observability.telemetry import Telemetry
+from services.activities import routes, store
+from services.activities.settings import ActivitiesSettings
+from services.common import db
+from services.common.app import new_app
+from services.common.downstream import install_error_handlers
+from services.users.client import UsersClient
+
+
+def create_app(
+    settings: ActivitiesSettings,
+    telemetry: Telemetry,
+    *,
+    users_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The activities service.
+
+    Args:
+        settings: its settings.
+        telemetry: the process's telemetry.
+        users_transport: the innermost transport to users (tests route it to an in-process app).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = db.create_engine(settings.database_url, tracer_provider=telemetry.tracer_provider)
+        await db.prepare(engine, store.metadata, store.seed)
+        timeout = httpx.Timeout(settings.downstream_timeout, connect=min(2.0, settings.downstream_timeout))
+        async with build_client(
+            settings.users_url,
+            tracer_provider=telemetry.tracer_provider,
+            timeout=timeout,
+            inner=users_transport,
+        ) as http:
+            app.state.store = store.ActivityStore(engine)
+            app.state.users = UsersClient(http)
+            app.state.tracer = telemetry.tracer(__name__)
+            try:
+                yield
+            finally:
+                await engine.dispose()
+                telemetry.force_flush()
+
+    app = new_app(telemetry.service_name, telemetry, lifespan)
+    install_error_handlers(app)
+    app.include_router(routes.router)
+    return app

@@ -1,0 +1,58 @@
+"""activities' HTTP handlers: read or write the store, then enrich with authors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from opentelemetry.trace import Tracer
+
+from services.activities import enrich
+from services.activities.schemas import Activity, NewActivity
+from services.activities.store import ActivityStore
+from services.users.client import UsersClient
+from services.users.schemas import Handle
+
+router = APIRouter()
+
+
+def _store(request: Request) -> ActivityStore:
+    store: ActivityStore = request.app.state.store
+    return store
+
+
+def _users(request: Request) -> UsersClient:
+    users: UsersClient = request.app.state.users
+    return users
+
+
+def _tracer(request: Request) -> Tracer:
+    tracer: Tracer = request.app.state.tracer
+    return tracer
+
+
+StoreDep = Annotated[ActivityStore, Depends(_store)]
+UsersDep = Annotated[UsersClient, Depends(_users)]
+TracerDep = Annotated[Tracer, Depends(_tracer)]
+
+
+@router.get("/activities/home", response_model=list[Activity])
+async def home(store: StoreDep, users: UsersDep, tracer: TracerDep) -> list[Activity]:
+    """The home feed: recent posts with their authors."""
+    return await enrich.with_authors(await store.recent(), users, tracer)
+
+
+@router.get("/activities", response_model=list[Activity])
+async def by_handle(
+    handle: Annotated[Handle, Query()], store: StoreDep, users: UsersDep, tracer: TracerDep
+) -> list[Activity]:
+    """One user's recent posts with their author."""
+    return await enrich.with_authors(await store.recent(handle=handle), users, tracer)
+
+
+@router.post("/activities", response_model=Activity, status_code=201)
+async def create(body: NewActivity, store: StoreDep, users: UsersDep) -> Activity:
+    """Create a post for a known author (404 when users does not know the handle)."""
+    author = await users.get(body.handle)
+    post = await store.create(body.handle, body.message)
+    return post.model_copy(update={"author": author})

@@ -1,0 +1,78 @@
+"""The activities' own data: one table of posts, seeded with the demo feed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.activities.schemas import Activity
+
+metadata = MetaData()
+activities = Table(
+    "activities",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("handle", String(32), nullable=False),
+    Column("message", String(280), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_activities_created_at", "created_at"),
+    Index("ix_activities_handle_created_at", "handle", "created_at"),
+)
+
+DEMO_POSTS = [
+    ("andrewbrown", "Cloud is very fun!", 2),
+    ("worf", "This post has no honor!", 5),
+    ("garek", "My dear doctor, I am just a simple tailor. Ask me anything about fabric.", 24),
+    ("bayko", "Tracing a request across three services: one trace id, every backend.", 30),
+    ("londo", "Ah, arrogance and stupidity all in the same package. How efficient of you.", 48),
+]
+FEED_LENGTH = 20
+
+
+async def seed(conn: AsyncConnection) -> None:
+    """Insert the demo posts when the table is empty."""
+    count = (await conn.execute(select(func.count()).select_from(activities))).scalar_one()
+    if count:
+        return
+    now = datetime.now(UTC)
+    await conn.execute(
+        insert(activities),
+        [
+            {"uuid": str(uuid.uuid4()), "handle": h, "message": m, "created_at": now - timedelta(hours=age)}
+            for h, m, age in DEMO_POSTS
+        ],
+    )
+
+
+class ActivityStore:
+    """Reads and writes posts, newest first."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    async def recent(self, *, handle: str | None = None, limit: int = FEED_LENGTH) -> list[Activity]:
+        query = select(activities).order_by(activities.c.created_at.desc()).limit(limit)
+        if handle is not None:
+            query = query.where(activities.c.handle == handle)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [Activity.model_validate({**row, "created_at": _utc(row["created_at"])}) for row in rows]
+
+    async def create(self, handle: str, message: str) -> Activity:
+        row = {
+            "uuid": str(uuid.uuid4()),
+            "handle": handle,
+            "message": message,
+            "created_at": datetime.now(UTC),
+        }
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(activities), [row])
+        return Activity.model_validate(row)
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every time stored here is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

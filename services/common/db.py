@@ -1,0 +1,64 @@
+"""Each service's own database: an async SQLAlchemy engine, created and seeded without manual steps."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from observability.db import trace_engine
+
+Seed = Callable[[AsyncConnection], Awaitable[None]]
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def normalize_database_url(url: str) -> str:
+    """Give a plain `sqlite://` or `postgresql://` URL its async driver; reject anything else."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ValueError("is not a database URL (sqlite:///path or postgresql://user@host/db)") from exc
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"backend {backend!r} is not supported: use sqlite or postgresql")
+    if parsed.drivername in _ASYNC_DRIVERS:
+        parsed = parsed.set(drivername=_ASYNC_DRIVERS[parsed.drivername])
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(url: str, *, tracer_provider: TracerProvider | None) -> AsyncEngine:
+    """An async engine whose queries are spans (statement only, never parameters).
+
+    Args:
+        url: a URL already passed through `normalize_database_url`.
+        tracer_provider: the process's provider; None leaves queries untraced.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    if tracer_provider is not None:
+        trace_engine(engine.sync_engine, tracer_provider)
+    return engine
+
+
+async def prepare(engine: AsyncEngine, metadata: MetaData, seed: Seed) -> None:
+    """Create the tables if missing and seed them once, in one transaction.
+
+    Args:
+        engine: the service's engine.
+        metadata: its tables.
+        seed: inserts demo rows; called only when the first table is empty.
+    """
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+        await seed(conn)

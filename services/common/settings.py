@@ -1,0 +1,38 @@
+"""The settings every service has: where it listens and where its data lives."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from observability.settings import TelemetrySettings
+
+
+def check_base_url(value: str) -> str:
+    """A downstream base URL: http(s) with a host, no trailing slash."""
+    from observability.settings import _check_url
+
+    checked = _check_url(value)
+    if checked is None:
+        raise ValueError("must not be empty")
+    return checked
+
+
+class ServiceSettings(TelemetrySettings):
+    """Environment → one settings object; each service subclasses it with its own defaults."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    downstream_timeout: float = Field(default=5.0, gt=0, description="seconds, per downstream call")
+
+
+class StoreSettings(ServiceSettings):
+    """A service that owns data: `DATABASE_URL` (SQLite file by default, PostgreSQL works too)."""
+
+    database_url: str = "sqlite+aiosqlite:///./data/service.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from services.common.db import normalize_database_url
+
+        return normalize_database_url(value)

@@ -1,0 +1,1 @@
+"""gateway: the only public API; verifies identity and fans out to activities and users."""

@@ -1,0 +1,51 @@
+"""gateway's handlers: the public API, fanned out over the typed clients."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from services.activities.client import ActivitiesClient
+from services.gateway.auth import CurrentUserDep
+from services.gateway.schemas import Activity, CreateActivity, ProfilePage
+from services.users.client import UsersClient
+from services.users.schemas import Handle
+
+router = APIRouter(prefix="/api")
+
+
+def _activities(request: Request) -> ActivitiesClient:
+    client: ActivitiesClient = request.app.state.activities
+    return client
+
+
+def _users(request: Request) -> UsersClient:
+    client: UsersClient = request.app.state.users
+    return client
+
+
+ActivitiesDep = Annotated[ActivitiesClient, Depends(_activities)]
+UsersDep = Annotated[UsersClient, Depends(_users)]
+
+
+@router.get("/activities/home", response_model=list[Activity])
+async def home(activities: ActivitiesDep) -> list[Activity]:
+    """Home feed: recent posts with their authors."""
+    return await activities.home()
+
+
+@router.get("/activities/@{handle}", response_model=ProfilePage)
+async def profile_page(
+    handle: Annotated[Handle, Path()], users: UsersDep, activities: ActivitiesDep
+) -> ProfilePage:
+    """A user's profile and posts, fetched from users and activities concurrently."""
+    profile, posts = await asyncio.gather(users.get(handle), activities.by_handle(handle))
+    return ProfilePage(profile=profile, activities=posts)
+
+
+@router.post("/activities", response_model=Activity, status_code=201)
+async def create(body: CreateActivity, user: CurrentUserDep, activities: ActivitiesDep) -> Activity:
+    """Create a post as the authenticated user."""
+    return await activities.create(user, body.message)

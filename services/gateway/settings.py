@@ -1,0 +1,44 @@
+"""gateway's settings: where activities and users live, and the secret that signs tokens."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from services.common.settings import ServiceSettings, check_base_url
+
+log = logging.getLogger(__name__)
+
+DEV_AUTH_SECRET = "cruddur-development-secret-do-not-use-in-production"
+
+
+class GatewaySettings(ServiceSettings):
+    """Environment of the gateway (`PORT` 8000 by default)."""
+
+    port: int = 8000
+    users_url: str = "http://127.0.0.1:8002"
+    activities_url: str = "http://127.0.0.1:8001"
+    auth_secret: SecretStr | None = None
+    auth_token_ttl: int = Field(default=3600, gt=0, description="seconds a minted token lives")
+
+    @field_validator("users_url", "activities_url")
+    @classmethod
+    def _downstream_urls(cls, value: str) -> str:
+        return check_base_url(value)
+
+    @model_validator(mode="after")
+    def _auth_secret(self) -> GatewaySettings:
+        if self.auth_secret is not None and len(self.auth_secret.get_secret_value()) < 16:
+            raise ValueError("AUTH_SECRET must be at least 16 characters")
+        if self.auth_secret is None:
+            if self.is_production:
+                raise ValueError("AUTH_SECRET must be set when ENVIRONMENT=production")
+            log.warning("AUTH_SECRET is not set: using the development secret (never in production)")
+            self.auth_secret = SecretStr(DEV_AUTH_SECRET)
+        return self
+
+    @property
+    def secret(self) -> str:
+        assert self.auth_secret is not None  # set by the validator
+        return self.auth_secret.get_secret_value()

@@ -1,0 +1,38 @@
+"""users' app factory: its database opens and closes in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from observability.telemetry import Telemetry
+from services.common import db
+from services.common.app import new_app
+from services.users import routes, store
+from services.users.settings import UsersSettings
+
+
+def create_app(settings: UsersSettings, telemetry: Telemetry) -> FastAPI:
+    """The users service.
+
+    Args:
+        settings: its settings.
+        telemetry: the process's telemetry.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = db.create_engine(settings.database_url, tracer_provider=telemetry.tracer_provider)
+        await db.prepare(engine, store.metadata, store.seed)
+        app.state.store = store.UserStore(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+            telemetry.force_flush()
+
+    app = new_app(telemetry.service_name, telemetry, lifespan)
+    app.include_router(routes.router)
+    return app

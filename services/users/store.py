@@ -1,0 +1,53 @@
+"""The users' own data: one table of profiles, seeded with the demo users."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Column, MetaData, String, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.users.schemas import Profile
+
+metadata = MetaData()
+users = Table(
+    "users",
+    metadata,
+    Column("handle", String(32), primary_key=True),
+    Column("display_name", String(100), nullable=False),
+    Column("bio", String(280), nullable=False, default=""),
+)
+
+DEMO_USERS = [
+    Profile(handle="andrewbrown", display_name="Andrew Brown", bio="Cloud is very fun!"),
+    Profile(handle="worf", display_name="Worf", bio="Son of Mogh."),
+    Profile(handle="garek", display_name="Garak", bio="Just a simple tailor."),
+    Profile(handle="bayko", display_name="Andrew Bayko", bio="Bootcamp co-host."),
+    Profile(handle="londo", display_name="Londo Mollari", bio="Ambassador of the Centauri Republic."),
+]
+
+
+async def seed(conn: AsyncConnection) -> None:
+    """Insert the demo users when the table is empty."""
+    count = (await conn.execute(select(func.count()).select_from(users))).scalar_one()
+    if count == 0:
+        await conn.execute(insert(users), [p.model_dump() for p in DEMO_USERS])
+
+
+class UserStore:
+    """Reads profiles by handle."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    async def get(self, handle: str) -> Profile | None:
+        found = await self.get_many([handle])
+        return found[0] if found else None
+
+    async def get_many(self, handles: Sequence[str]) -> list[Profile]:
+        """The profiles of the handles that exist, in the order asked, each once."""
+        wanted = list(dict.fromkeys(handles))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(users).where(users.c.handle.in_(wanted)))).mappings().all()
+        by_handle = {row["handle"]: Profile.model_validate(dict(row)) for row in rows}
+        return [by_handle[h] for h in wanted if h in by_handle]

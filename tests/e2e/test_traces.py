@@ -1,0 +1,139 @@
+"""One request through the gateway is one trace across three real processes, as OTLP receives it."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.harness import Stack, base_env, free_port, poll
+from tests.standins.otlp import OtlpReceiver, ReceivedSpan
+from tests.topology import edges, roots
+
+pytestmark = pytest.mark.e2e
+
+HOME_EDGES = {("gateway", "activities"), ("activities", "users")}
+PROFILE_EDGES = {("gateway", "activities"), ("gateway", "users"), ("activities", "users")}
+
+
+def trace_id_of(response: httpx.Response) -> str:
+    version, trace_id, span_id, flags = response.headers["traceresponse"].split("-")
+    assert (version, len(trace_id), len(span_id)) == ("00", 32, 16)
+    assert int(flags, 16) & 1, "the gateway's own decision is to sample"
+    return trace_id
+
+
+def wait_for_edges(otlp: OtlpReceiver, trace_id: str, expected: set[tuple[str, str]]) -> list[ReceivedSpan]:
+    def complete() -> list[ReceivedSpan] | None:
+        spans = otlp.trace(trace_id)
+        return spans if expected <= edges(spans) else None
+
+    return poll(complete, what=f"edges {sorted(expected)} in trace {trace_id}")
+
+
+def test_home_feed_is_one_trace_across_three_services(traced_stack: Stack, otlp: OtlpReceiver) -> None:
+    """The home feed's spans from all three processes share one trace id, rooted at the gateway."""
+    response = httpx.get(f"{traced_stack.gateway}/api/activities/home")
+    assert response.status_code == 200
+    assert all(post["author"] for post in response.json())
+    trace_id = trace_id_of(response)
+    spans = wait_for_edges(otlp, trace_id, HOME_EDGES)
+    assert edges(spans) == HOME_EDGES
+    [root] = roots(spans)
+    assert (root.service, root.kind, root.name) == ("gateway", "SERVER", "GET /api/activities/home")
+    enrich = [s for s in spans if s.name == "activities.enrich_authors"]
+    assert enrich and enrich[0].attributes["app.result_length"] == len(response.json())
+    queries = {s.service: s for s in spans if "db.query.text" in s.attributes}
+    assert set(queries) == {"activities", "users"}, "each store's query is a span of that service"
+    assert queries["users"].kind == "CLIENT" and "?" in queries["users"].attributes["db.query.text"]
+    assert not [s for s in spans if s.name.endswith(("http send", "http receive"))]
+
+
+def test_profile_page_calls_users_and_activities_from_the_gateway(
+    traced_stack: Stack, otlp: OtlpReceiver
+) -> None:
+    """The profile page fans out from the gateway to both services within one trace."""
+    response = httpx.get(f"{traced_stack.gateway}/api/activities/@worf")
+    assert response.status_code == 200
+    spans = wait_for_edges(otlp, trace_id_of(response), PROFILE_EDGES)
+    assert edges(spans) == PROFILE_EDGES
+
+
+def test_incoming_traceparent_is_continued(traced_stack: Stack, otlp: OtlpReceiver) -> None:
+    """A request that arrives with a W3C traceparent continues that trace in every service."""
+    trace_id, parent = "5f3c1a2b" + "0" * 8 + "1234567890abcdef", "00f067aa0ba902b7"
+    response = httpx.get(
+        f"{traced_stack.gateway}/api/activities/home", headers={"traceparent": f"00-{trace_id}-{parent}-01"}
+    )
+    assert trace_id_of(response) == trace_id
+    spans = wait_for_edges(otlp, trace_id, HOME_EDGES)
+    [root] = roots(spans)
+    assert root.parent_span_id == parent
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "garbage",
+        "00-" + "0" * 32 + "-00f067aa0ba902b7-01",
+        "00-xyz-abc-01",
+        "ff-" + "a" * 32 + "-" + "b" * 16 + "-01",
+    ],
+)
+def test_malformed_traceparent_starts_a_new_trace(
+    traced_stack: Stack, otlp: OtlpReceiver, header: str
+) -> None:
+    """A malformed traceparent is ignored: the request gets 200 and a fresh, complete trace."""
+    response = httpx.get(f"{traced_stack.gateway}/api/activities/home", headers={"traceparent": header})
+    assert response.status_code == 200
+    trace_id = trace_id_of(response)
+    assert trace_id not in header
+    wait_for_edges(otlp, trace_id, HOME_EDGES)
+
+
+def test_enduser_is_on_the_server_span_of_every_service(traced_stack: Stack, otlp: OtlpReceiver) -> None:
+    """The token's user is recorded as enduser.id on each service's server span; a claimed one is not."""
+    from services.gateway.auth import mint
+    from services.gateway.settings import DEV_AUTH_SECRET
+
+    response = httpx.post(
+        f"{traced_stack.gateway}/api/activities",
+        json={"message": "traced post"},
+        headers={"Authorization": f"Bearer {mint('worf', DEV_AUTH_SECRET)}", "baggage": "enduser.id=garek"},
+    )
+    assert response.status_code == 201, response.text
+    spans = wait_for_edges(otlp, trace_id_of(response), {("gateway", "activities"), ("activities", "users")})
+    servers = {s.service: s.attributes.get("enduser.id") for s in spans if s.kind == "SERVER"}
+    assert servers == {"gateway": "worf", "activities": "worf", "users": "worf"}
+
+    anonymous = httpx.get(
+        f"{traced_stack.gateway}/api/activities/home", headers={"baggage": "enduser.id=garek"}
+    )
+    spans = wait_for_edges(otlp, trace_id_of(anonymous), HOME_EDGES)
+    assert [s.attributes.get("enduser.id") for s in spans if s.kind == "SERVER"] == [None] * 3
+
+
+def test_healthz_is_not_traced(traced_stack: Stack, otlp: OtlpReceiver) -> None:
+    """Liveness checks make no spans."""
+    for _ in range(3):
+        assert httpx.get(f"{traced_stack.gateway}/healthz").status_code == 200
+    httpx.get(f"{traced_stack.gateway}/api/activities/home")
+    poll(lambda: otlp.snapshot() or None, what="any span")
+    time.sleep(0.3)
+    assert not [s for s in otlp.snapshot() if "healthz" in s.name]
+
+
+def test_unreachable_exporter_changes_nothing_for_requests(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With the OTLP endpoint down, every service answers as usual and quickly."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    stack = Stack(tmp_path, base_env(OTEL_EXPORTER_OTLP_ENDPOINT=dead, OTEL_BSP_SCHEDULE_DELAY="50")).start()
+    try:
+        for _ in range(20):
+            started = time.monotonic()
+            response = httpx.get(f"{stack.gateway}/api/activities/home")
+            assert response.status_code == 200 and len(response.json()) == 5
+            assert time.monotonic() - started < 2.0
+        assert "traceresponse" in response.headers
+    finally:
+        stack.stop()

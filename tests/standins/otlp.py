@@ -1,0 +1,131 @@
+"""An OTLP/HTTP traces receiver that decodes the protobuf, as Honeycomb or a collector would."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+KINDS = {1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
+
+
+@dataclass(frozen=True)
+class ReceivedSpan:
+    """One decoded span, with its service taken from the resource it came in."""
+
+    service: str
+    name: str
+    kind: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    attributes: dict[str, Any]
+    resource: dict[str, Any]
+    status_code: int
+    events: tuple[str, ...]
+
+
+def _value(value: AnyValue) -> Any:
+    which = value.WhichOneof("value")
+    if which == "array_value":
+        return [_value(v) for v in value.array_value.values]
+    if which == "kvlist_value":
+        return {kv.key: _value(kv.value) for kv in value.kvlist_value.values}
+    return getattr(value, which) if which else None
+
+
+def decode(body: bytes) -> list[ReceivedSpan]:
+    """Every span of one `ExportTraceServiceRequest`; `DecodeError` if the body is not one."""
+    request = ExportTraceServiceRequest.FromString(body)
+    spans = []
+    for resource_spans in request.resource_spans:
+        resource = {kv.key: _value(kv.value) for kv in resource_spans.resource.attributes}
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                spans.append(
+                    ReceivedSpan(
+                        service=str(resource.get("service.name", "")),
+                        name=span.name,
+                        kind=KINDS.get(span.kind, str(span.kind)),
+                        trace_id=span.trace_id.hex(),
+                        span_id=span.span_id.hex(),
+                        parent_span_id=span.parent_span_id.hex(),
+                        attributes={kv.key: _value(kv.value) for kv in span.attributes},
+                        resource=resource,
+                        status_code=span.status.code,
+                        events=tuple(event.name for event in span.events),
+                    )
+                )
+    return spans
+
+
+@dataclass
+class OtlpReceiver:
+    """Listens on a loopback port; `endpoint` is what `OTEL_EXPORTER_OTLP_ENDPOINT` should say."""
+
+    spans: list[ReceivedSpan] = field(default_factory=list)
+    requests: list[dict[str, str]] = field(default_factory=list)
+    rejected: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def endpoint(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> OtlpReceiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                if self.path != "/v1/traces":
+                    self.send_error(404)
+                    return
+                try:
+                    spans = decode(body)
+                except DecodeError:
+                    with receiver._lock:
+                        receiver.rejected += 1
+                    self.send_error(400, "not an ExportTraceServiceRequest")
+                    return
+                with receiver._lock:
+                    receiver.spans.extend(spans)
+                    receiver.requests.append({k.lower(): v for k, v in self.headers.items()})
+                reply = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def snapshot(self) -> list[ReceivedSpan]:
+        with self._lock:
+            return list(self.spans)
+
+    def trace(self, trace_id: str) -> list[ReceivedSpan]:
+        return [span for span in self.snapshot() if span.trace_id == trace_id]
