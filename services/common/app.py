@@ -25,6 +25,12 @@ def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool =
     """
     app = FastAPI(title=name, lifespan=lifespan, telemetry=fastapi_telemetry_off())
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
+    # Middleware order, outermost first: OTel server span (added by instrument_app, always outermost),
+    # then X-Ray segment, then error reporting, then the access log, then the app's own middleware.
+    # add_middleware puts the last added outermost, so add them innermost first.
+    # [access log]
+    # [error reporting]
+    # [x-ray]
     if telemetry.tracer_provider is not None:
         instrument_app(app, telemetry.tracer_provider, trust_incoming_baggage=not edge)
     return app
