@@ -57,7 +57,9 @@ def _check_url(value: str | None) -> str | None:
 class TelemetrySettings(BaseSettings):
     """What every service reads to configure its telemetry; every integration is off unless set."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    # An empty variable is unset, as the OTel spec says: `KEY=` in a .env file (or `${KEY:-}` in compose)
+    # must not switch an integration on with an empty key, nor fail a URL check.
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     environment: str = "development"
     service_version: str = "0.1.0"

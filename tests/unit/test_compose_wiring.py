@@ -1,0 +1,52 @@
+"""docker-compose.yml's wiring: every address names a port its service exposes, and start-up order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.compose import APP_SERVICES, compose, exposed, references, service_env
+
+
+@pytest.mark.parametrize("env", [{}, {"AWS_XRAY_DAEMON_ADDRESS": "xray-daemon:2000"}])
+def test_every_address_names_a_port_its_service_exposes(env: dict[str, str]) -> None:
+    """Each `service:port` in an environment or command is a port (and protocol) that service exposes."""
+    spec = compose(env)
+    found = []
+    for name, service in spec["services"].items():
+        for variable, value in service_env(spec, name).items():
+            found += [(name, variable, *ref) for ref in references(spec, value, variable)]
+        found += [(name, "command", *ref) for ref in references(spec, " ".join(service.get("command", [])))]
+    assert {(n, v, target) for n, v, target, *_ in found} >= {("loadgen", "command", "gateway")}
+    wrong = [ref for ref in found if (ref[3], ref[4]) not in exposed(spec, ref[2])]
+    assert wrong == []
+
+
+def test_app_services_expose_their_port_and_published_ports_match() -> None:
+    """Each service exposes the PORT it listens on; the host reaches gateway on 8000 and Jaeger on 16686."""
+    spec = compose()
+    for name in APP_SERVICES:
+        assert exposed(spec, name) == {(int(service_env(spec, name)["PORT"]), "tcp")}
+    assert spec["services"]["gateway"]["ports"] == ["127.0.0.1:8000:8000"]
+    assert spec["services"]["jaeger"]["ports"] == ["127.0.0.1:16686:16686"]
+    assert (16686, "tcp") in exposed(spec, "jaeger")
+
+
+def test_services_wait_for_healthy_dependencies() -> None:
+    """Every service_healthy condition names a service with a healthcheck, and the chain starts at users."""
+    spec = compose()
+    # the services' image (the `app` stage of deploy/Dockerfile) has a HEALTHCHECK of its own
+    healthy = {n for n, s in spec["services"].items() if "healthcheck" in s or _target(s) == "app"}
+    for name, service in spec["services"].items():
+        for target, condition in service.get("depends_on", {}).items():
+            assert target in spec["services"], f"{name} depends on unknown {target}"
+            if condition["condition"] == "service_healthy":
+                assert target in healthy, f"{name} waits for {target}, which has no healthcheck"
+    assert {"users", "activities"} <= set(spec["services"]["gateway"]["depends_on"])
+    assert "users" in spec["services"]["activities"]["depends_on"]
+
+
+def _target(service: dict[str, Any]) -> str | None:
+    build = service.get("build")
+    return build.get("target") if isinstance(build, dict) else None
