@@ -24,13 +24,19 @@ def test_every_address_names_a_port_its_service_exposes(env: dict[str, str]) -> 
 
 
 def test_app_services_expose_their_port_and_published_ports_match() -> None:
-    """Each service exposes the PORT it listens on; the host reaches gateway on 8000 and Jaeger on 16686."""
+    """Each service exposes the PORT it listens on; every published port is one its service exposes, on
+    the host's loopback only, and the host reaches the gateway on 8000 and Jaeger on 16686."""
     spec = compose()
     for name in APP_SERVICES:
         assert exposed(spec, name) == {(int(service_env(spec, name)["PORT"]), "tcp")}
-    assert spec["services"]["gateway"]["ports"] == ["127.0.0.1:8000:8000"]
-    assert spec["services"]["jaeger"]["ports"] == ["127.0.0.1:16686:16686"]
-    assert (16686, "tcp") in exposed(spec, "jaeger")
+    published = {}
+    for name, service in spec["services"].items():
+        for mapping in service.get("ports", []):
+            address, host_port, container_port = mapping.split(":")
+            assert address == "127.0.0.1", f"{name} publishes {mapping} beyond this machine"
+            assert (int(container_port), "tcp") in exposed(spec, name), f"{name}: {mapping}"
+            published[name, int(container_port)] = int(host_port)
+    assert published[("gateway", 8000)] == 8000 and published[("jaeger", 16686)] == 16686
 
 
 def test_services_wait_for_healthy_dependencies() -> None:
