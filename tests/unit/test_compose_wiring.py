@@ -56,3 +56,13 @@ def test_services_wait_for_healthy_dependencies() -> None:
 def _target(service: dict[str, Any]) -> str | None:
     build = service.get("build")
     return build.get("target") if isinstance(build, dict) else None
+
+
+def test_xray_daemon_listens_where_it_exposes() -> None:
+    """The X-Ray daemon binds segments (UDP, -b) and sampling (TCP, -t) on the ports compose exposes."""
+    spec = compose()
+    command = spec["services"]["xray-daemon"]["command"]
+    udp, tcp = (command[command.index(flag) + 1] for flag in ("-b", "-t"))
+    assert udp.startswith("0.0.0.0:") and tcp.startswith("0.0.0.0:")
+    assert {(int(udp.split(":")[1]), "udp"), (int(tcp.split(":")[1]), "tcp")} == exposed(spec, "xray-daemon")
+    assert spec["services"]["xray-daemon"]["profiles"] == ["xray"]
