@@ -1,14 +1,12 @@
-"""Reading docker-compose.yml, .env.example, deploy/Dockerfile and the collector config as compose would.
+"""Reading docker-compose.yml and .env.example as compose would.
 
-No Docker engine here: interpolation, YAML merge keys and the collector's config merge are done the
-way compose and the collector document them, so the tests can check what the containers would get.
+No Docker engine here: interpolation and YAML merge keys are done the
+way compose documents them, so the tests can check what the containers would get.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
-DOCKERFILE = REPO / "deploy" / "Dockerfile"
 APP_SERVICES = ("users", "activities", "gateway")
 
 _VAR = re.compile(
@@ -107,44 +104,6 @@ def service_env(spec: Mapping[str, Any], name: str) -> dict[str, str]:
     return {key: "" if value is None else str(value) for key, value in environment.items()}
 
 
-def dockerfile_instructions() -> list[tuple[str, str, str]]:
-    """(stage, instruction, arguments) for every instruction of deploy/Dockerfile."""
-    logical = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
-    stage, found = "", []
-    for line in logical.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        instruction, _, args = line.partition(" ")
-        if instruction.upper() == "FROM":
-            stage = args.split(" AS ")[-1].strip() if " AS " in args else args.strip()
-        found.append((stage, instruction.upper(), args.strip()))
-    return found
-
-
-def image_env(stage: str = "app") -> dict[str, str]:
-    """The ENV a stage sets, its parent stages' first (values with `$` references are left out)."""
-    instructions = dockerfile_instructions()
-    parents = {s: args.split()[0] for s, i, args in instructions if i == "FROM"}
-    chain = [stage]
-    while parents.get(chain[-1]) in parents:
-        chain.append(parents[chain[-1]])
-    env: dict[str, str] = {}
-    for current in reversed(chain):
-        for s, instruction, args in instructions:
-            if s == current and instruction == "ENV":
-                pairs = (word.partition("=") for word in shlex.split(args))
-                env.update({key: value for key, _, value in pairs if "$" not in value})
-    return env
-
-
-def healthcheck_command() -> list[str]:
-    """The exec-form command of the image's HEALTHCHECK."""
-    [args] = [args for _, instruction, args in dockerfile_instructions() if instruction == "HEALTHCHECK"]
-    command: list[str] = json.loads(args[args.index("CMD") + 3 :])
-    return command
-
-
 def exposed(spec: Mapping[str, Any], name: str) -> set[tuple[int, str]]:
     """(port, protocol) a compose service declares under `expose`."""
     ports = (str(p).partition("/") for p in spec["services"][name].get("expose", []))
@@ -159,3 +118,18 @@ def references(spec: Mapping[str, Any], text: str, variable: str = "") -> list[t
             protocols = ("udp", "tcp") if variable.endswith("XRAY_DAEMON_ADDRESS") else ("tcp",)
             found.extend((match["host"], int(match["port"]), p) for p in protocols)
     return found
+
+
+def start_order(spec: dict[str, Any]) -> list[str]:
+    """The app services in the order their depends_on lets compose start them."""
+    order: list[str] = []
+    while len(order) < len(APP_SERVICES):
+        ready = [
+            name
+            for name in APP_SERVICES
+            if name not in order
+            and set(spec["services"][name].get("depends_on", {})) & set(APP_SERVICES) <= set(order)
+        ]
+        assert ready, f"depends_on has a cycle among {set(APP_SERVICES) - set(order)}"
+        order += ready
+    return order

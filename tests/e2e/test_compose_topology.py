@@ -22,7 +22,8 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.compose import APP_SERVICES, compose, healthcheck_command, image_env, service_env
+from tests.compose import APP_SERVICES, compose, service_env, start_order
+from tests.dockerfile import healthcheck_command, image_env
 from tests.e2e.harness import ServiceProcess, base_env, free_port
 from tests.e2e.test_traces import HOME_EDGES, trace_id_of, wait_for_edges
 from tests.standins.otlp import OtlpReceiver
@@ -30,21 +31,6 @@ from tests.standins.otlp import OtlpReceiver
 pytestmark = pytest.mark.e2e
 
 ADDRESS = re.compile(r"(?P<prefix>^|//)(?P<host>[a-z][a-z0-9-]*):(?P<port>\d+)")
-
-
-def start_order(spec: dict[str, Any]) -> list[str]:
-    """The app services in the order their depends_on lets compose start them."""
-    order: list[str] = []
-    while len(order) < len(APP_SERVICES):
-        ready = [
-            name
-            for name in APP_SERVICES
-            if name not in order
-            and set(spec["services"][name].get("depends_on", {})) & set(APP_SERVICES) <= set(order)
-        ]
-        assert ready, f"depends_on has a cycle among {set(APP_SERVICES) - set(order)}"
-        order += ready
-    return order
 
 
 @dataclass

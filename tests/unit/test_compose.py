@@ -15,7 +15,8 @@ from pydantic_settings import BaseSettings
 from services.activities.settings import ActivitiesSettings
 from services.gateway.settings import GatewaySettings
 from services.users.settings import UsersSettings
-from tests.compose import APP_SERVICES, REPO, compose, image_env, raw_compose, service_env
+from tests.compose import APP_SERVICES, REPO, compose, raw_compose, service_env
+from tests.dockerfile import image_env
 
 SETTINGS: dict[str, type[BaseSettings]] = {
     "users": UsersSettings,

@@ -20,15 +20,13 @@ from tests.collector_config import (
 from tests.compose import (
     REPO,
     compose,
-    dockerfile_instructions,
     env_example,
     exposed,
-    healthcheck_command,
-    image_env,
     raw_compose,
     service_env,
     variables,
 )
+from tests.dockerfile import dockerfile_instructions, healthcheck_command, image_env
 from tests.unit.test_compose import PENDING, READ_BY_LIBRARIES, SETTINGS, settings_names
 
 

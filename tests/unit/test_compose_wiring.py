@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
-from tests.compose import APP_SERVICES, compose, exposed, references, service_env
+from tests.compose import APP_SERVICES, compose, exposed, references, service_env, start_order
 
 
 @pytest.mark.parametrize("env", [{}, {"AWS_XRAY_DAEMON_ADDRESS": "xray-daemon:2000"}])
@@ -66,3 +67,18 @@ def test_xray_daemon_listens_where_it_exposes() -> None:
     assert udp.startswith("0.0.0.0:") and tcp.startswith("0.0.0.0:")
     assert {(int(udp.split(":")[1]), "udp"), (int(tcp.split(":")[1]), "tcp")} == exposed(spec, "xray-daemon")
     assert spec["services"]["xray-daemon"]["profiles"] == ["xray"]
+
+
+def test_every_image_is_pinned_to_a_release() -> None:
+    """Each image compose pulls names an exact release (x.y.z, optionally a digest), never a moving tag."""
+    release = re.compile(r"[a-z0-9./-]+:v?\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?")
+    for name, service in compose()["services"].items():
+        if "build" not in service:
+            assert release.fullmatch(service["image"]), f"{name}: {service['image']}"
+
+
+def test_compose_starts_the_services_in_make_dev_order() -> None:
+    """depends_on orders users, activities, gateway exactly as `make dev` (services/dev.py) starts them."""
+    from services.dev import ORDER
+
+    assert start_order(compose()) == list(ORDER)
