@@ -33,6 +33,8 @@ def interpolate(text: str, env: Mapping[str, str]) -> str:
         if match["escaped"]:
             return "$"
         name, op, arg = match["name"] or match["bare"], match["op"], match["arg"] or ""
+        if "$" in arg:
+            raise NotImplementedError(f"nested interpolation in ${{{name}...}}: teach tests/compose.py")
         value = env.get(name)
         if op is None:
             return value or ""

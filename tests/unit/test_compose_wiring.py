@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.compose import APP_SERVICES, compose, exposed, references, service_env, start_order
+from tests.compose import APP_SERVICES, compose, exposed, interpolate, references, service_env, start_order
 
 
 @pytest.mark.parametrize("env", [{}, {"AWS_XRAY_DAEMON_ADDRESS": "xray-daemon:2000"}])
@@ -82,3 +82,18 @@ def test_compose_starts_the_services_in_make_dev_order() -> None:
     from services.dev import ORDER
 
     assert start_order(compose()) == list(ORDER)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("${SET:-d}|${EMPTY:-d}|${UNSET:-d}", "v|d|d"),
+        ("${SET-d}|${EMPTY-d}|${UNSET-d}", "v||d"),
+        ("${SET:+a}|${EMPTY:+a}|${UNSET:+a}", "a||"),
+        ("${SET+a}|${EMPTY+a}|${UNSET+a}", "a|a|"),
+        ("$SET|${UNSET}|$$SET", "v||$SET"),
+    ],
+)
+def test_interpolation_follows_compose(text: str, expected: str) -> None:
+    """The tests read compose files with compose's documented operators (unset and empty differ)."""
+    assert interpolate(text, {"SET": "v", "EMPTY": ""}) == expected
