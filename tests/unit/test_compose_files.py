@@ -27,7 +27,7 @@ from tests.compose import (
     variables,
 )
 from tests.dockerfile import dockerfile_instructions, healthcheck_command, image_env
-from tests.unit.test_compose import PENDING, READ_BY_LIBRARIES, SETTINGS, settings_names
+from tests.unit.test_compose import PENDING, READ_BY_LIBRARIES, SETTINGS, load, settings_names
 
 
 @pytest.mark.parametrize("key", ["", "hcaik_test"])
@@ -72,6 +72,32 @@ def test_env_example_lists_every_setting() -> None:
     values, commented = env_example()
     every = set().union(*(settings_names(cls) for cls in SETTINGS.values())) | PENDING | READ_BY_LIBRARIES
     assert every - set(values) - commented == set()
+
+
+# .env.example values that differ from the services' own defaults on purpose: compose's local wiring.
+COMPOSE_CHOICES = frozenset(
+    {
+        "OTEL_BSP_SCHEDULE_DELAY",
+        "AWS_XRAY_SDK_ENABLED",
+        "AWS_XRAY_DAEMON_ADDRESS",
+        "CLOUDWATCH_LOG_GROUP",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL",
+    }
+)
+
+
+def test_env_example_values_are_the_services_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each value .env.example sets for a setting is that setting's default, unless compose chooses it."""
+    values, _ = env_example()
+    differ = []
+    for cls in set(SETTINGS.values()):
+        default = load(cls, {}, monkeypatch)
+        for name in settings_names(cls) & {n for n, v in values.items() if v} - COMPOSE_CHOICES:
+            field = name.lower()
+            if getattr(load(cls, {name: values[name]}, monkeypatch), field) != getattr(default, field):
+                differ.append(f"{cls.__name__}.{name}={values[name]}")
+    assert differ == []
 
 
 def test_env_example_and_compose_agree() -> None:
