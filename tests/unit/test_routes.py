@@ -161,3 +161,32 @@ async def test_healthz_makes_no_downstream_call() -> None:
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
     async with app.router.lifespan_context(app), client:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_failed_profile_lookup_cancels_the_other_call(apps: Apps) -> None:
+    """When users answers 404 first, the concurrent activities call is cancelled, not left running."""
+    import asyncio
+
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def slow_activities(request: httpx.Request) -> httpx.Response:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return httpx.Response(200, json=[])
+
+    app = create_gateway(
+        GatewaySettings(),
+        Telemetry("gateway"),
+        users_transport=httpx.ASGITransport(app=apps.users),
+        activities_transport=httpx.MockTransport(slow_activities),
+    )
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+    async with app.router.lifespan_context(app), client:
+        response = await client.get("/api/activities/@nobody")
+    assert response.status_code == 404
+    assert started.is_set()
+    await asyncio.wait_for(cancelled.wait(), timeout=1)
