@@ -126,4 +126,10 @@ class TelemetrySettings(BaseSettings):
 
     @property
     def tracing_enabled(self) -> bool:
-        return not self.otel_sdk_disabled and self.otlp_traces_endpoint() is not None
+        """Spans and trace context exist unless `OTEL_SDK_DISABLED=true` (exporting is separate)."""
+        return not self.otel_sdk_disabled
+
+    @property
+    def exporting(self) -> bool:
+        """Spans leave the process only when an OTLP endpoint (or the Honeycomb key) is set."""
+        return self.tracing_enabled and self.otlp_traces_endpoint() is not None

@@ -53,20 +53,28 @@ class Telemetry:
 def configure(
     settings: TelemetrySettings, *, service_name: str, span_exporter: SpanExporter | None = None
 ) -> Telemetry:
-    """Build the process's telemetry from its settings; every integration is off unless configured.
+    """Build the process's telemetry from its settings; every export is off unless configured.
+
+    OpenTelemetry owns trace identity, so spans and W3C propagation are on even with nowhere to
+    send them (`traceresponse` and log lines still name the trace); `OTEL_SDK_DISABLED=true` turns
+    all of it off.
 
     Args:
         settings: the service's settings.
         service_name: the default service name (`OTEL_SERVICE_NAME` overrides it).
-        span_exporter: forces tracing on with this exporter (tests pass an in-memory one).
+        span_exporter: exports to this instead of OTLP (tests pass an in-memory one).
     """
     name = settings.otel_service_name or service_name
     if span_exporter is None and not settings.tracing_enabled:
-        log.info("tracing off: set OTEL_EXPORTER_OTLP_ENDPOINT or HONEYCOMB_API_KEY to turn it on")
+        log.info("tracing off: OTEL_SDK_DISABLED=true")
         return Telemetry(service_name=name)
     provider = build_tracer_provider(settings, service_name=name, exporter=span_exporter)
-    log.info(
-        "tracing on: exporting to %s",
-        settings.otlp_traces_endpoint() if span_exporter is None else "a test exporter",
-    )
+    if span_exporter is not None:
+        log.info("tracing on: exporting to a test exporter")
+    elif settings.exporting:
+        log.info("tracing on: exporting to %s", settings.otlp_traces_endpoint())
+    else:
+        log.info(
+            "tracing on, not exporting: set OTEL_EXPORTER_OTLP_ENDPOINT or HONEYCOMB_API_KEY to send spans"
+        )
     return Telemetry(service_name=name, tracer_provider=provider)

@@ -59,6 +59,9 @@ def build_tracer_provider(
 ) -> TracerProvider:
     """A tracer provider with the X-Ray id generator, exporting in batches off the request path.
 
+    With no exporter given and no OTLP endpoint configured, spans are made (so trace context is
+    propagated and logged) but not sent anywhere.
+
     Args:
         settings: telemetry settings.
         service_name: used when `OTEL_SERVICE_NAME` is not set.
@@ -75,19 +78,20 @@ def build_tracer_provider(
     provider = TracerProvider(
         resource=resource, sampler=build_sampler(settings), id_generator=AwsXRayIdGenerator()
     )
-    if exporter is None:
+    if exporter is None and settings.exporting:
         exporter = OTLPSpanExporter(
             endpoint=settings.otlp_traces_endpoint(),
             headers=settings.otlp_headers(),
             timeout=settings.otel_exporter_otlp_timeout / 1000,
         )
-    provider.add_span_processor(
-        BatchSpanProcessor(
-            exporter,
-            schedule_delay_millis=settings.otel_bsp_schedule_delay,
-            max_queue_size=settings.otel_bsp_max_queue_size,
+    if exporter is not None:
+        provider.add_span_processor(
+            BatchSpanProcessor(
+                exporter,
+                schedule_delay_millis=settings.otel_bsp_schedule_delay,
+                max_queue_size=settings.otel_bsp_max_queue_size,
+            )
         )
-    )
     return provider
 
 

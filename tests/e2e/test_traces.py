@@ -140,3 +140,18 @@ def test_unreachable_exporter_changes_nothing_for_requests(tmp_path) -> None:  #
         assert "traceresponse" in response.headers
     finally:
         stack.stop()
+
+
+def test_trace_context_flows_with_no_backend_configured(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With no telemetry variables, the gateway still continues traceparent and answers traceresponse."""
+    stack = Stack(tmp_path, base_env()).start()
+    try:
+        trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+        response = httpx.get(
+            f"{stack.gateway}/api/activities/home",
+            headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"},
+        )
+        assert response.status_code == 200 and trace_id_of(response) == trace_id
+        assert "not exporting" in stack.services["users"].output()
+    finally:
+        stack.stop()

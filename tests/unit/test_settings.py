@@ -11,10 +11,13 @@ from services.gateway.settings import DEV_AUTH_SECRET, GatewaySettings
 from services.users.settings import UsersSettings
 
 
-def test_tracing_is_off_unless_an_endpoint_or_key_is_set() -> None:
-    """With nothing configured there is no exporter endpoint and tracing stays off."""
+def test_exporting_is_off_unless_an_endpoint_or_key_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing configured spans are made but not exported; OTEL_SDK_DISABLED turns tracing off."""
     settings = TelemetrySettings()
-    assert settings.otlp_traces_endpoint() is None and not settings.tracing_enabled
+    assert settings.otlp_traces_endpoint() is None and not settings.exporting and settings.tracing_enabled
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    assert not TelemetrySettings().tracing_enabled and not TelemetrySettings().exporting
 
 
 def test_otlp_endpoint_gets_the_traces_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,3 +65,30 @@ async def test_traceresponse_names_the_gateway_server_span(apps: Apps) -> None:
         s for s in map(from_sdk, apps.finished_spans()) if s.service == "gateway" and s.kind == "SERVER"
     ]
     assert (root.trace_id, root.span_id) == (trace_id, span_id)
+
+
+async def test_sdk_disabled_means_no_trace_context() -> None:
+    """OTEL_SDK_DISABLED=true builds no provider: no traceresponse, no traceparent sent, same answer."""
+    import httpx
+
+    from observability import telemetry
+    from services.gateway.app import create_app
+    from services.gateway.settings import GatewaySettings
+
+    sent: list[httpx.Headers] = []
+
+    def activities(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers)
+        return httpx.Response(200, json=[])
+
+    for disabled in (False, True):
+        settings = GatewaySettings(otel_sdk_disabled=disabled)
+        tel = telemetry.configure(settings, service_name="gateway")
+        assert (tel.tracer_provider is None) is disabled
+        app = create_app(settings, tel, activities_transport=httpx.MockTransport(activities))
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+        async with app.router.lifespan_context(app), client:
+            response = await client.get("/api/activities/home")
+        assert response.status_code == 200
+        assert ("traceresponse" in response.headers) is not disabled
+        assert ("traceparent" in sent[-1]) is not disabled
