@@ -55,7 +55,12 @@ def build_sampler(settings: TelemetrySettings) -> Sampler:
 
 
 def build_tracer_provider(
-    settings: TelemetrySettings, *, service_name: str, exporter: SpanExporter | None = None
+    settings: TelemetrySettings,
+    *,
+    service_name: str,
+    exporter: SpanExporter | None = None,
+    sampler: Sampler | None = None,
+    export: bool = True,
 ) -> TracerProvider:
     """A tracer provider with the X-Ray id generator, exporting in batches off the request path.
 
@@ -63,6 +68,8 @@ def build_tracer_provider(
         settings: telemetry settings.
         service_name: used when `OTEL_SERVICE_NAME` is not set.
         exporter: overrides the OTLP/HTTP exporter the settings describe (tests pass an in-memory one).
+        sampler: overrides the sampler the settings name (X-Ray's rules, when X-Ray is on).
+        export: False builds a provider that only makes ids and decisions (X-Ray on, OTLP off).
     """
     resource = Resource.create(
         {
@@ -73,8 +80,10 @@ def build_tracer_provider(
         }
     )
     provider = TracerProvider(
-        resource=resource, sampler=build_sampler(settings), id_generator=AwsXRayIdGenerator()
+        resource=resource, sampler=sampler or build_sampler(settings), id_generator=AwsXRayIdGenerator()
     )
+    if exporter is None and not export:
+        return provider
     if exporter is None:
         exporter = OTLPSpanExporter(
             endpoint=settings.otlp_traces_endpoint(),

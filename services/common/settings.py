@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 
 from observability.settings import TelemetrySettings
@@ -23,6 +25,7 @@ class ServiceSettings(TelemetrySettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     downstream_timeout: float = Field(default=5.0, gt=0, description="seconds, per downstream call")
+    server_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
 
 
 class StoreSettings(ServiceSettings):
