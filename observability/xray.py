@@ -136,6 +136,12 @@ def _parent_of(span: Span) -> str | None:
     return f"{parent.span_id:016x}" if parent is not None and parent.is_valid else None
 
 
+def _close_socket(emitter: Any) -> None:
+    sock = getattr(emitter, "_socket", None)
+    if sock is not None:
+        sock.close()
+
+
 def _safe_name(name: str) -> str:
     kept = "".join(ch for ch in name if ch.isalnum() or ch in " _.:/%&#=+-@")
     return kept[:200] or "remote"
@@ -158,6 +164,7 @@ def configure_xray(settings: TelemetrySettings, *, service_name: str, emitter: A
     from observability.xray_emitter import DaemonEmitter
 
     recorder = AWSXRayRecorder()
+    _close_socket(recorder.emitter)  # the SDK's own UDP emitter, replaced below
     recorder.configure(
         sampling=False,  # the OTel root decision is the only one; see observability.xray_sampling
         sampler=LocalSampler(),

@@ -42,6 +42,7 @@ class StubEmitter:
 @dataclass
 class InProcess:
     gateway: httpx.AsyncClient
+    apps: dict[str, Any]
     emitters: dict[str, StubEmitter]
     exporters: dict[str, InMemorySpanExporter]
 
@@ -87,4 +88,5 @@ async def three_apps(tmp: Path, rules: dict[str, Any] = SAMPLE_ALL, **env: Any) 
             await stack.enter_async_context(app.router.lifespan_context(app))
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gateway")
         await stack.enter_async_context(client)
-        yield InProcess(client, emitters, exporters)
+        apps = {"users": users, "activities": activities, "gateway": gateway}
+        yield InProcess(client, apps, emitters, exporters)
