@@ -14,8 +14,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability.xray import XRay
 from observability.xray_header import HEADER, xray_trace_id
+from observability.xray_recorder import XRay
 
 log = logging.getLogger(__name__)
 

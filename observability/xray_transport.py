@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 from opentelemetry import trace
 
-from observability.xray import XRay
 from observability.xray_header import HEADER, format_header
+from observability.xray_recorder import XRay
 
 log = logging.getLogger(__name__)
 
