@@ -151,3 +151,17 @@ async def test_transport_header_names_the_client_span_as_parent() -> None:
     trace_hex = f"{span.get_span_context().trace_id:032x}"
     assert seen == [f"Root=1-{trace_hex[:8]}-{trace_hex[8:]};Parent={subsegment['id']};Sampled=1"]
     assert subsegment["http"]["response"]["status"] == 200 and subsegment["namespace"] == "remote"
+
+
+def test_centralized_rules_come_from_the_daemons_tcp_address() -> None:
+    """Centralized rules are polled from the daemon's TCP side, with the local file as fallback."""
+    from observability.xray_sampling import rule_sampler
+    from observability.xray_settings import load_rules
+
+    sampler = rule_sampler(
+        load_rules(None), centralized=True, daemon_address="tcp:127.0.0.1:3000 udp:127.0.0.1:2000"
+    )
+    assert type(sampler).__name__ == "DefaultSampler"
+    assert sampler._connector._xray_client.meta.endpoint_url == "http://127.0.0.1:3000"
+    local = rule_sampler(load_rules(None), centralized=False, daemon_address=None)
+    assert type(local).__name__ == "LocalSampler"
