@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
 from services.gateway.auth import mint
@@ -111,3 +113,41 @@ async def test_an_exception_is_recorded_and_the_segment_still_sent(tmp_path: Pat
     assert segment["trace_id"] == "1-11111111-" + "1" * 24 and segment["parent_id"] == "2" * 16
     assert segment["fault"] is True and segment["http"]["response"]["status"] == 500
     assert segment["cause"]["exceptions"][0]["message"] == "boom"
+
+
+async def test_load_balancer_root_only_header_keeps_the_trace_id(tmp_path: Path) -> None:
+    """A Root-only header (an AWS load balancer's) keeps its trace id; the gateway segment has no parent."""
+    root = "1-6b0a5550-0c65729f252e522db9c8e1a4"
+    async with three_apps(tmp_path) as stack:
+        response = await stack.gateway.get(
+            "/api/activities/home", headers={"X-Amzn-Trace-Id": f"Root={root}"}
+        )
+    assert response.status_code == 200
+    assert response.headers["x-amzn-trace-id"] == f"Root={root};Sampled=1"
+    documents = stack.documents()
+    assert {d["trace_id"] for d in documents} == {root} and len(documents) == 3
+    [gateway] = [d for d in documents if d["name"] == "gateway"]
+    assert "parent_id" not in gateway
+    assert {f"{s.context.trace_id:032x}" for s in spans(stack)} == {root.replace("-", "")[1:]}
+
+
+async def test_segment_ends_when_the_client_goes_away(tmp_path: Path) -> None:
+    """A request cancelled mid-flight (client disconnect) still sends its segment, ended."""
+    async with three_apps(tmp_path) as stack:
+        app = stack.apps["users"]
+        started = asyncio.Event()
+
+        @app.get("/slow")
+        async def slow() -> None:
+            started.set()
+            await asyncio.sleep(30)
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://users") as client:
+            request = asyncio.create_task(client.get("/slow"))
+            await started.wait()
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+    [segment] = stack.emitters["users"].documents
+    assert segment["end_time"] >= segment["start_time"] and segment["in_progress"] is False
