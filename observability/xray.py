@@ -9,6 +9,7 @@ Reads no environment: settings come from `observability.settings.TelemetrySettin
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -19,6 +20,8 @@ from observability.settings import TelemetrySettings
 from observability.xray_header import use_xray_propagation
 from observability.xray_recorder import XRay, close_socket
 from observability.xray_settings import load_rules, udp_address
+
+log = logging.getLogger(__name__)
 
 __all__ = ["XRay", "build_root_sampler", "configure_xray", "instrument_app", "record_engine"]
 __all__ += ["use_xray_propagation", "wrap_transport"]
@@ -60,6 +63,8 @@ def build_root_sampler(settings: TelemetrySettings, *, service_name: str) -> Any
     """The OTel sampler when X-Ray is on: the X-Ray rules at the root, the parent's decision below."""
     from observability.xray_sampling import build_sampler, rule_sampler
 
+    if settings.otel_traces_sampler != "parentbased_always_on":
+        log.warning("OTEL_TRACES_SAMPLER is not used while X-Ray is on: the X-Ray rules decide at the root")
     rules = rule_sampler(
         load_rules(settings.xray_sampling_rules),
         centralized=settings.xray_centralized_sampling,

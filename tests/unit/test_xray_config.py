@@ -165,3 +165,21 @@ def test_centralized_rules_come_from_the_daemons_tcp_address() -> None:
     assert sampler._connector._xray_client.meta.endpoint_url == "http://127.0.0.1:3000"
     local = rule_sampler(load_rules(None), centralized=False, daemon_address=None)
     assert type(local).__name__ == "LocalSampler"
+
+
+def test_xray_without_otlp_still_makes_otel_ids(tmp_path: Path) -> None:
+    """With X-Ray on and OTLP off, the process still has OTel ids and decisions to give X-Ray."""
+    from observability.telemetry import configure
+    from tests.unit.xray_inprocess import rules_file
+
+    settings = TelemetrySettings(
+        aws_xray_daemon_address="127.0.0.1:2000", xray_sampling_rules=rules_file(tmp_path)
+    )
+    telemetry = configure(settings, service_name="users")
+    try:
+        assert telemetry.xray is not None and telemetry.tracer_provider is not None
+        with telemetry.tracer("test").start_as_current_span("request") as span:
+            assert span.get_span_context().is_valid and span.get_span_context().trace_flags.sampled
+    finally:
+        telemetry.shutdown()
+    assert configure(TelemetrySettings(), service_name="users").xray is None
