@@ -54,7 +54,7 @@ class XRay:
             return None
         try:
             segment = self.recorder.begin_segment(
-                self.service_name,
+                _safe_name(self.service_name),
                 traceid=xray_trace_id(context.trace_id),
                 parent_id=_parent_of(span),
                 sampling=1,

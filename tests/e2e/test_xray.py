@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -181,3 +182,22 @@ def test_trees_are_whole_under_the_asyncio_loop_too(
             assert sorted(s["name"] for s in wait_for_tree(daemon, trace_id, HOME_EDGES)) == sorted(HOME)
     finally:
         running.stop()
+
+
+def test_daemon_down_changes_nothing_for_requests(tmp_path: Path, otlp: OtlpReceiver) -> None:
+    """With nothing listening at the daemon address, every service answers as usual and quickly."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{probe.getsockname()[1]}"
+    env = base_env(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint, AWS_XRAY_DAEMON_ADDRESS=dead)
+    running = Stack(tmp_path, env).start()
+    try:
+        for _ in range(20):
+            started = time.monotonic()
+            response = httpx.get(f"{running.gateway}/api/activities/home")
+            assert response.status_code == 200 and len(response.json()) == 5
+            assert time.monotonic() - started < 2.0
+        assert "x-amzn-trace-id" in response.headers
+    finally:
+        running.stop()
+    assert "Traceback" not in running.services["gateway"].output()
