@@ -97,6 +97,11 @@ class XRay:
 
             entity.add_fault_flag()
             entity.add_exception(error, stacktrace.get_stacktrace(limit=self.recorder.max_trace_back))
+            original = getattr(error, "orig", None)
+            exceptions = entity.cause.get("exceptions") if isinstance(entity.cause, dict) else None
+            if isinstance(original, BaseException) and exceptions:
+                # SQLAlchemy's message ends with the statement's parameters: keep only the driver's.
+                exceptions[-1].message = f"{type(original).__name__}: {str(original)[:200]}"
         except Exception:
             log.warning("cannot record an exception on an X-Ray entity", exc_info=True)
 

@@ -97,3 +97,22 @@ def test_segment_block_restores_the_callers_entities() -> None:
     xray.recorder.end_segment()
     assert [d["name"] for d in emitter.documents] == ["callee", "caller"]
     assert json.dumps(emitter.documents[1]["subsegments"][0]["name"]) == '"call"'
+
+
+def test_database_errors_are_recorded_without_parameters() -> None:
+    """An SQLAlchemy error recorded on a segment keeps the driver's message, never the bound values."""
+    from sqlalchemy.exc import IntegrityError
+
+    emitter = StubEmitter()
+    xray = recorder(emitter)
+    segment = xray.recorder.begin_segment("svc", traceid="1-00000000-" + "2" * 24, sampling=1)
+    error = IntegrityError("INSERT INTO users VALUES (?)", ("s3cret-value",), Exception("UNIQUE failed"))
+    assert "s3cret-value" in str(error)
+    try:
+        raise error
+    except IntegrityError as raised:
+        xray.record_exception(segment, raised)
+    xray.recorder.end_segment()
+    [document] = emitter.documents
+    assert "s3cret-value" not in json.dumps(document)
+    assert document["cause"]["exceptions"][0]["message"] == "Exception: UNIQUE failed"
