@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import socket
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.harness import Stack, base_env
-from tests.e2e.xray_checks import HOME, assert_mirrors_otel, trace_id_of, wait_for_tree, xray_edges, xray_id
+from tests.e2e.harness import Stack
+from tests.e2e.xray_checks import (
+    HOME,
+    HOME_EDGES,
+    assert_mirrors_otel,
+    requests_in_parallel,
+    trace_id_of,
+    wait_for_tree,
+    xray_edges,
+    xray_env,
+    xray_id,
+)
 from tests.standins.otlp import OtlpReceiver
 from tests.standins.xray_daemon import XRayDaemon, walk
 
 pytestmark = pytest.mark.e2e
 
-HOME_EDGES = {("gateway", "activities"), ("activities", "users")}
 PROFILE_EDGES = HOME_EDGES | {("gateway", "users")}
-SAMPLE_ALL = {"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 1.0}}
 LOG_GROUP = "/cruddur/gateway"
 
 
@@ -30,18 +34,6 @@ def daemon() -> Iterator[XRayDaemon]:
     listener = XRayDaemon().start()
     yield listener
     listener.stop()
-
-
-def xray_env(tmp: Path, otlp: OtlpReceiver, daemon: XRayDaemon, loop: str) -> dict[str, str]:
-    rules = tmp / "rules.json"
-    rules.write_text(json.dumps(SAMPLE_ALL))
-    return base_env(
-        OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="100",
-        AWS_XRAY_DAEMON_ADDRESS=daemon.address,
-        XRAY_SAMPLING_RULES=str(rules),
-        SERVER_LOOP=loop,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +90,6 @@ def test_streamed_subsegments_are_put_back_in_their_tree(stack: Stack, daemon: X
     [activities] = [s for s in segments if s["name"] == "activities"]
     assert {"sql" in sub for sub in activities["subsegments"]} == {True, False}, "a query and a call"
     assert max(daemon.sizes) < 64_000
-
-
-def requests_in_parallel(url: str, count: int = 20) -> list[httpx.Response]:
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(lambda _: httpx.get(url, timeout=10), range(count)))
 
 
 def test_twenty_concurrent_requests_give_twenty_trees(stack: Stack, daemon: XRayDaemon) -> None:
@@ -168,36 +155,3 @@ def test_unsampled_request_sends_no_segments(stack: Stack, daemon: XRayDaemon) -
     wait_for_tree(daemon, trace_id_of(sampled), HOME_EDGES)  # later than anything the first could send
     time.sleep(0.3)
     assert daemon.trace(xray_id(trace_id)) == []
-
-
-def test_trees_are_whole_under_the_asyncio_loop_too(
-    tmp_path: Path, otlp: OtlpReceiver, daemon: XRayDaemon
-) -> None:
-    """With SERVER_LOOP=asyncio, 20 concurrent requests also give 20 complete trees."""
-    running = Stack(tmp_path, xray_env(tmp_path, otlp, daemon, "asyncio")).start()
-    try:
-        responses = requests_in_parallel(f"{running.gateway}/api/activities/home")
-        assert [r.status_code for r in responses] == [200] * 20
-        for trace_id in {trace_id_of(r) for r in responses}:
-            assert sorted(s["name"] for s in wait_for_tree(daemon, trace_id, HOME_EDGES)) == sorted(HOME)
-    finally:
-        running.stop()
-
-
-def test_daemon_down_changes_nothing_for_requests(tmp_path: Path, otlp: OtlpReceiver) -> None:
-    """With nothing listening at the daemon address, every service answers as usual and quickly."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead = f"127.0.0.1:{probe.getsockname()[1]}"
-    env = base_env(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint, AWS_XRAY_DAEMON_ADDRESS=dead)
-    running = Stack(tmp_path, env).start()
-    try:
-        for _ in range(20):
-            started = time.monotonic()
-            response = httpx.get(f"{running.gateway}/api/activities/home")
-            assert response.status_code == 200 and len(response.json()) == 5
-            assert time.monotonic() - started < 2.0
-        assert "x-amzn-trace-id" in response.headers
-    finally:
-        running.stop()
-    assert "Traceback" not in running.services["gateway"].output()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.e2e.harness import poll
+from tests.e2e.harness import base_env, poll
 from tests.standins.otlp import OtlpReceiver, ReceivedSpan
 from tests.standins.xray_daemon import XRayDaemon, walk
 
 HOME = {"gateway", "activities", "users"}
+HOME_EDGES = {("gateway", "activities"), ("activities", "users")}
+SAMPLE_ALL = {"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 1.0}}
 
 
 def trace_id_of(response: httpx.Response) -> str:
@@ -60,3 +65,20 @@ def assert_mirrors_otel(segments: list[dict[str, Any]], otlp: OtlpReceiver, trac
         if "parent_id" in segment:
             client = by_id[segment["parent_id"]]
             assert client.kind == "CLIENT" and server.parent_span_id == client.span_id
+
+
+def xray_env(tmp: Path, otlp: OtlpReceiver, daemon: XRayDaemon, loop: str) -> dict[str, str]:
+    rules = tmp / "rules.json"
+    rules.write_text(json.dumps(SAMPLE_ALL))
+    return base_env(
+        OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY="100",
+        AWS_XRAY_DAEMON_ADDRESS=daemon.address,
+        XRAY_SAMPLING_RULES=str(rules),
+        SERVER_LOOP=loop,
+    )
+
+
+def requests_in_parallel(url: str, count: int = 20) -> list[httpx.Response]:
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _: httpx.get(url, timeout=10), range(count)))
