@@ -22,7 +22,7 @@ MAX_URL = 250  # the segment schema's limit (query strings are left out)
 
 
 class XRayTransport(httpx.AsyncBaseTransport):
-    """Wraps `inner`; one subsegment per request, named after the host it calls.
+    """Wraps `inner`; one subsegment per request, named after the `host:port` it calls.
 
     Args:
         inner: the transport that sends the request.
@@ -39,7 +39,8 @@ class XRayTransport(httpx.AsyncBaseTransport):
             return await self.inner.handle_async_request(request)
         sampled = context.trace_flags.sampled
         request.headers[HEADER] = format_header(context.trace_id, context.span_id, sampled)
-        subsegment = self.xray.begin_subsegment(request.url.host or "remote", context) if sampled else None
+        name = request.url.netloc.decode("ascii", "replace") or "remote"  # host:port tells services apart
+        subsegment = self.xray.begin_subsegment(name, context) if sampled else None
         if subsegment is None:
             return await self.inner.handle_async_request(request)
         _describe_request(subsegment, request)
