@@ -55,7 +55,11 @@ def build_sampler(settings: TelemetrySettings) -> Sampler:
 
 
 def build_tracer_provider(
-    settings: TelemetrySettings, *, service_name: str, exporter: SpanExporter | None = None
+    settings: TelemetrySettings,
+    *,
+    service_name: str,
+    exporter: SpanExporter | None = None,
+    sampler: Sampler | None = None,
 ) -> TracerProvider:
     """A tracer provider with the X-Ray id generator, exporting in batches off the request path.
 
@@ -66,6 +70,7 @@ def build_tracer_provider(
         settings: telemetry settings.
         service_name: used when `OTEL_SERVICE_NAME` is not set.
         exporter: overrides the OTLP/HTTP exporter the settings describe (tests pass an in-memory one).
+        sampler: overrides the sampler the settings name (X-Ray's rules, when X-Ray is on).
     """
     resource = Resource.create(
         {
@@ -76,7 +81,7 @@ def build_tracer_provider(
         }
     )
     provider = TracerProvider(
-        resource=resource, sampler=build_sampler(settings), id_generator=AwsXRayIdGenerator()
+        resource=resource, sampler=sampler or build_sampler(settings), id_generator=AwsXRayIdGenerator()
     )
     if exporter is None and settings.exporting:
         exporter = OTLPSpanExporter(

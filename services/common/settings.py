@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -28,6 +28,7 @@ class ServiceSettings(TelemetrySettings):
     host: str = "127.0.0.1"
     port: Port = 8000
     downstream_timeout: float = Field(default=5.0, gt=0, description="seconds, per downstream call")
+    server_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
 
 
 class StoreSettings(ServiceSettings):
