@@ -12,20 +12,28 @@ from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 
+from observability.xray import XRay, wrap_transport
+
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 
 
 def build_transport(
-    *, tracer_provider: TracerProvider | None, inner: httpx.AsyncBaseTransport | None = None
+    *,
+    tracer_provider: TracerProvider | None,
+    inner: httpx.AsyncBaseTransport | None = None,
+    xray: XRay | None = None,
 ) -> httpx.AsyncBaseTransport:
-    """The transport stack: OTel client spans around `inner` (a pooled HTTP transport by default).
+    """The transport stack: OTel client spans around X-Ray subsegments around `inner`.
 
     Args:
         tracer_provider: the process's provider; None leaves the stack untraced.
-        inner: the innermost transport.
+        inner: the innermost transport (a pooled HTTP transport by default).
+        xray: the process's X-Ray handle; None leaves calls out of X-Ray.
     """
     transport = inner if inner is not None else httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)
+    if xray is not None:
+        transport = wrap_transport(transport, xray)
     if tracer_provider is not None:
         transport = AsyncOpenTelemetryTransport(
             transport, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider()
@@ -39,6 +47,7 @@ def build_client(
     tracer_provider: TracerProvider | None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     inner: httpx.AsyncBaseTransport | None = None,
+    xray: XRay | None = None,
 ) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` for one downstream service; open one per downstream per process.
 
@@ -47,9 +56,10 @@ def build_client(
         tracer_provider: the process's provider; None leaves the client untraced.
         timeout: explicit timeouts (a timeout becomes a 504 at the gateway).
         inner: the innermost transport, for tests.
+        xray: the process's X-Ray handle, if X-Ray is on.
     """
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout,
-        transport=build_transport(tracer_provider=tracer_provider, inner=inner),
+        transport=build_transport(tracer_provider=tracer_provider, inner=inner, xray=xray),
     )

@@ -3,12 +3,15 @@
 Reads `ENVIRONMENT`, `SERVICE_VERSION`, `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`,
 `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`,
 `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`,
-`OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_QUEUE_SIZE`, `HONEYCOMB_API_KEY` and `HONEYCOMB_API_ENDPOINT`.
+`OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_QUEUE_SIZE`, `HONEYCOMB_API_KEY` and `HONEYCOMB_API_ENDPOINT`;
+for X-Ray `AWS_XRAY_SDK_ENABLED`, `AWS_XRAY_DAEMON_ADDRESS`, `XRAY_SAMPLING_RULES`,
+`XRAY_CENTRALIZED_SAMPLING`, `XRAY_STREAMING_THRESHOLD` and `CLOUDWATCH_LOG_GROUP`.
 Nothing else in the project reads the environment.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
@@ -78,6 +81,13 @@ class TelemetrySettings(BaseSettings):
     honeycomb_api_key: SecretStr | None = None
     honeycomb_api_endpoint: str = "https://api.honeycomb.io"
 
+    aws_xray_sdk_enabled: bool | None = None
+    aws_xray_daemon_address: str | None = None
+    xray_sampling_rules: Path | None = None
+    xray_centralized_sampling: bool = False
+    xray_streaming_threshold: int = Field(default=20, ge=0, description="closed subsegments kept")
+    cloudwatch_log_group: str | None = None
+
     @field_validator("otel_traces_sampler", mode="before")
     @classmethod
     def _lower_sampler(cls, value: object) -> object:
@@ -96,6 +106,20 @@ class TelemetrySettings(BaseSettings):
         if value is not None:
             parse_otlp_headers(value.get_secret_value())
         return value
+
+    @field_validator("aws_xray_daemon_address")
+    @classmethod
+    def _daemon_address(cls, value: str | None) -> str | None:
+        from observability.xray_settings import check_daemon_address
+
+        return check_daemon_address(value)
+
+    @field_validator("xray_sampling_rules")
+    @classmethod
+    def _rules_file(cls, value: Path | None) -> Path | None:
+        from observability.xray_settings import check_rules_file
+
+        return check_rules_file(value)
 
     @model_validator(mode="after")
     def _sampler_arg(self) -> TelemetrySettings:
@@ -128,4 +152,17 @@ class TelemetrySettings(BaseSettings):
 
     @property
     def tracing_enabled(self) -> bool:
-        return not self.otel_sdk_disabled and self.otlp_traces_endpoint() is not None
+        """Spans and trace context exist unless `OTEL_SDK_DISABLED=true` (exporting is separate)."""
+        return not self.otel_sdk_disabled
+
+    @property
+    def exporting(self) -> bool:
+        """Spans leave the process only when an OTLP endpoint (or the Honeycomb key) is set."""
+        return self.tracing_enabled and self.otlp_traces_endpoint() is not None
+
+    @property
+    def xray_enabled(self) -> bool:
+        """X-Ray is on when `AWS_XRAY_SDK_ENABLED=true`, or a daemon address is set and it is not `false`."""
+        if self.otel_sdk_disabled or self.aws_xray_sdk_enabled is False:
+            return False
+        return bool(self.aws_xray_sdk_enabled) or self.aws_xray_daemon_address is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -11,16 +12,18 @@ from opentelemetry.sdk.trace.export import SpanExporter
 
 from observability.settings import TelemetrySettings
 from observability.tracing import build_tracer_provider
+from observability.xray import XRay, build_root_sampler, configure_xray, use_xray_propagation
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Telemetry:
-    """Everything a service needs to report: the tracer provider (None when tracing is off)."""
+    """Everything a service needs to report: the tracer provider (None when tracing is off), X-Ray."""
 
     service_name: str
     tracer_provider: TracerProvider | None = None
+    xray: XRay | None = None
     _noop: trace.NoOpTracerProvider = field(default_factory=trace.NoOpTracerProvider, repr=False)
 
     def tracer(self, name: str) -> trace.Tracer:
@@ -42,6 +45,8 @@ class Telemetry:
 
     def shutdown(self) -> None:
         """Flush and stop the exporters; never raises."""
+        if self.xray is not None:
+            self.xray.shutdown()
         if self.tracer_provider is None:
             return
         try:
@@ -51,22 +56,43 @@ class Telemetry:
 
 
 def configure(
-    settings: TelemetrySettings, *, service_name: str, span_exporter: SpanExporter | None = None
+    settings: TelemetrySettings,
+    *,
+    service_name: str,
+    span_exporter: SpanExporter | None = None,
+    xray_emitter: Any = None,
 ) -> Telemetry:
-    """Build the process's telemetry from its settings; every integration is off unless configured.
+    """Build the process's telemetry from its settings; every export is off unless configured.
+
+    OpenTelemetry owns trace identity, so spans and W3C propagation are on even with nowhere to
+    send them (`traceresponse` and log lines still name the trace); `OTEL_SDK_DISABLED=true` turns
+    all of it off.
 
     Args:
         settings: the service's settings.
         service_name: the default service name (`OTEL_SERVICE_NAME` overrides it).
-        span_exporter: forces tracing on with this exporter (tests pass an in-memory one).
+        span_exporter: exports to this instead of OTLP (tests pass an in-memory one).
+        xray_emitter: forces X-Ray on with this emitter (tests pass a stub one).
     """
     name = settings.otel_service_name or service_name
     if span_exporter is None and not settings.tracing_enabled:
-        log.info("tracing off: set OTEL_EXPORTER_OTLP_ENDPOINT or HONEYCOMB_API_KEY to turn it on")
+        if settings.xray_enabled or xray_emitter is not None:
+            log.warning("X-Ray is off too: OTEL_SDK_DISABLED=true, and X-Ray takes its ids from OTel")
+        log.info("tracing off: OTEL_SDK_DISABLED=true")
         return Telemetry(service_name=name)
-    provider = build_tracer_provider(settings, service_name=name, exporter=span_exporter)
-    log.info(
-        "tracing on: exporting to %s",
-        settings.otlp_traces_endpoint() if span_exporter is None else "a test exporter",
-    )
-    return Telemetry(service_name=name, tracer_provider=provider)
+    xray = configure_xray(settings, service_name=name, emitter=xray_emitter)
+    sampler = None
+    if xray is not None:
+        sampler = build_root_sampler(settings, service_name=name)
+        use_xray_propagation()
+        log.info("X-Ray on: segments to %s", settings.aws_xray_daemon_address or "127.0.0.1:2000")
+    provider = build_tracer_provider(settings, service_name=name, exporter=span_exporter, sampler=sampler)
+    if span_exporter is not None:
+        log.info("tracing on: exporting to a test exporter")
+    elif settings.exporting:
+        log.info("tracing on: exporting to %s", settings.otlp_traces_endpoint())
+    else:
+        log.info(
+            "tracing on, not exporting: set OTEL_EXPORTER_OTLP_ENDPOINT or HONEYCOMB_API_KEY to send spans"
+        )
+    return Telemetry(service_name=name, tracer_provider=provider, xray=xray)

@@ -55,14 +55,22 @@ def build_sampler(settings: TelemetrySettings) -> Sampler:
 
 
 def build_tracer_provider(
-    settings: TelemetrySettings, *, service_name: str, exporter: SpanExporter | None = None
+    settings: TelemetrySettings,
+    *,
+    service_name: str,
+    exporter: SpanExporter | None = None,
+    sampler: Sampler | None = None,
 ) -> TracerProvider:
     """A tracer provider with the X-Ray id generator, exporting in batches off the request path.
+
+    With no exporter given and no OTLP endpoint configured, spans are made (so trace context is
+    propagated and logged) but not sent anywhere.
 
     Args:
         settings: telemetry settings.
         service_name: used when `OTEL_SERVICE_NAME` is not set.
         exporter: overrides the OTLP/HTTP exporter the settings describe (tests pass an in-memory one).
+        sampler: overrides the sampler the settings name (X-Ray's rules, when X-Ray is on).
     """
     resource = Resource.create(
         {
@@ -73,21 +81,22 @@ def build_tracer_provider(
         }
     )
     provider = TracerProvider(
-        resource=resource, sampler=build_sampler(settings), id_generator=AwsXRayIdGenerator()
+        resource=resource, sampler=sampler or build_sampler(settings), id_generator=AwsXRayIdGenerator()
     )
-    if exporter is None:
+    if exporter is None and settings.exporting:
         exporter = OTLPSpanExporter(
             endpoint=settings.otlp_traces_endpoint(),
             headers=settings.otlp_headers(),
             timeout=settings.otel_exporter_otlp_timeout / 1000,
         )
-    provider.add_span_processor(
-        BatchSpanProcessor(
-            exporter,
-            schedule_delay_millis=settings.otel_bsp_schedule_delay,
-            max_queue_size=settings.otel_bsp_max_queue_size,
+    if exporter is not None:
+        provider.add_span_processor(
+            BatchSpanProcessor(
+                exporter,
+                schedule_delay_millis=settings.otel_bsp_schedule_delay,
+                max_queue_size=settings.otel_bsp_max_queue_size,
+            )
         )
-    )
     return provider
 
 

@@ -34,7 +34,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = db.create_engine(settings.database_url, tracer_provider=telemetry.tracer_provider)
+        engine = db.create_engine(
+            settings.database_url, tracer_provider=telemetry.tracer_provider, xray=telemetry.xray
+        )
         await db.prepare(engine, store.metadata, store.seed)
         timeout = httpx.Timeout(settings.downstream_timeout, connect=min(2.0, settings.downstream_timeout))
         async with build_client(
@@ -42,6 +44,7 @@ def create_app(
             tracer_provider=telemetry.tracer_provider,
             timeout=timeout,
             inner=users_transport,
+            xray=telemetry.xray,
         ) as http:
             app.state.store = store.ActivityStore(engine)
             app.state.users = UsersClient(http)

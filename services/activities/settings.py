@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import field_validator
 
-from services.common.settings import StoreSettings, check_base_url
+from services.common.settings import Port, StoreSettings, check_base_url
 
 
 class ActivitiesSettings(StoreSettings):
     """Environment of the activities service (`PORT` 8001 by default)."""
 
-    port: int = 8001
+    port: Port = 8001
     database_url: str = "sqlite+aiosqlite:///./data/activities.db"
     users_url: str = "http://127.0.0.1:8002"
 

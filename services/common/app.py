@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from observability import xray
 from observability.telemetry import Telemetry
 from observability.tracing import fastapi_telemetry_off, instrument_app
 
@@ -31,6 +32,8 @@ def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool =
     # [access log]
     # [error reporting]
     # [x-ray]
+    if telemetry.xray is not None:
+        xray.instrument_app(app, telemetry.xray, edge=edge)
     if telemetry.tracer_provider is not None:
         instrument_app(app, telemetry.tracer_provider, trust_incoming_baggage=not edge)
     return app

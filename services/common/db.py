@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from observability.db import trace_engine
+from observability.xray import XRay, record_engine
 
 Seed = Callable[[AsyncConnection], Awaitable[None]]
 
@@ -35,12 +36,15 @@ def normalize_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_engine(url: str, *, tracer_provider: TracerProvider | None) -> AsyncEngine:
+def create_engine(
+    url: str, *, tracer_provider: TracerProvider | None, xray: XRay | None = None
+) -> AsyncEngine:
     """An async engine whose queries are spans (statement only, never parameters).
 
     Args:
         url: a URL already passed through `normalize_database_url`.
         tracer_provider: the process's provider; None leaves queries untraced.
+        xray: the process's X-Ray handle; queries become subsegments when set.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -48,6 +52,8 @@ def create_engine(url: str, *, tracer_provider: TracerProvider | None) -> AsyncE
     engine = create_async_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
     if tracer_provider is not None:
         trace_engine(engine.sync_engine, tracer_provider)
+    if xray is not None:
+        record_engine(engine.sync_engine, xray)
     return engine
 
 

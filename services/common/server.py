@@ -47,6 +47,13 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
     telemetry = telemetry_mod.configure(settings, service_name=service_name)
     try:
         app = create_app(settings, telemetry)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            lifespan="on",
+            loop=settings.server_loop,
+        )
     finally:
         telemetry.shutdown()

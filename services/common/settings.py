@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import Field, field_validator
 
 from observability.settings import TelemetrySettings
@@ -17,12 +19,16 @@ def check_base_url(value: str) -> str:
     return checked
 
 
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
 class ServiceSettings(TelemetrySettings):
     """Environment → one settings object; each service subclasses it with its own defaults."""
 
     host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
+    port: Port = 8000
     downstream_timeout: float = Field(default=5.0, gt=0, description="seconds, per downstream call")
+    server_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
 
 
 class StoreSettings(ServiceSettings):

@@ -40,12 +40,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            provider = telemetry.tracer_provider
+            provider, xray = telemetry.tracer_provider, telemetry.xray
             users = build_client(
-                settings.users_url, tracer_provider=provider, timeout=timeout, inner=users_transport
+                settings.users_url,
+                tracer_provider=provider,
+                timeout=timeout,
+                inner=users_transport,
+                xray=xray,
             )
             activities = build_client(
-                settings.activities_url, tracer_provider=provider, timeout=timeout, inner=activities_transport
+                settings.activities_url,
+                tracer_provider=provider,
+                timeout=timeout,
+                inner=activities_transport,
+                xray=xray,
             )
             app.state.users = UsersClient(await stack.enter_async_context(users))
             app.state.activities = ActivitiesClient(await stack.enter_async_context(activities))

@@ -41,7 +41,15 @@ async def profile_page(
     handle: Annotated[Handle, Path()], users: UsersDep, activities: ActivitiesDep
 ) -> ProfilePage:
     """A user's profile and posts, fetched from users and activities concurrently."""
-    profile, posts = await asyncio.gather(users.get(handle), activities.by_handle(handle))
+    profile_call = asyncio.ensure_future(users.get(handle))
+    posts_call = asyncio.ensure_future(activities.by_handle(handle))
+    try:
+        profile, posts = await asyncio.gather(profile_call, posts_call)
+    except BaseException:
+        # One failed: the other's answer is no longer wanted. gather leaves it running, so stop it.
+        profile_call.cancel()
+        posts_call.cancel()
+        raise
     return ProfilePage(profile=profile, activities=posts)
 
 

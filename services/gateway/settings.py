@@ -6,7 +6,7 @@ import logging
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from services.common.settings import ServiceSettings, check_base_url
+from services.common.settings import Port, ServiceSettings, check_base_url
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ DEV_AUTH_SECRET = "cruddur-development-secret-do-not-use-in-production"
 class GatewaySettings(ServiceSettings):
     """Environment of the gateway (`PORT` 8000 by default)."""
 
-    port: int = 8000
+    port: Port = 8000
     users_url: str = "http://127.0.0.1:8002"
     activities_url: str = "http://127.0.0.1:8001"
     auth_secret: SecretStr | None = None
@@ -29,8 +29,9 @@ class GatewaySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _auth_secret(self) -> GatewaySettings:
-        if self.auth_secret is not None and len(self.auth_secret.get_secret_value()) < 16:
-            raise ValueError("AUTH_SECRET must be at least 16 characters")
+        if self.auth_secret is not None and len(self.auth_secret.get_secret_value()) < 32:
+            # RFC 7518 3.2: an HS256 key must be at least as long as the hash (32 bytes).
+            raise ValueError("AUTH_SECRET must be at least 32 characters")
         if self.auth_secret is None:
             if self.is_production:
                 raise ValueError("AUTH_SECRET must be set when ENVIRONMENT=production")

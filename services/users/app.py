@@ -24,7 +24,9 @@ def create_app(settings: UsersSettings, telemetry: Telemetry) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = db.create_engine(settings.database_url, tracer_provider=telemetry.tracer_provider)
+        engine = db.create_engine(
+            settings.database_url, tracer_provider=telemetry.tracer_provider, xray=telemetry.xray
+        )
         await db.prepare(engine, store.metadata, store.seed)
         app.state.store = store.UserStore(engine)
         try:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from services.common.settings import StoreSettings
+from services.common.settings import Port, StoreSettings
 
 
 class UsersSettings(StoreSettings):
     """Environment of the users service (`PORT` 8002 by default)."""
 
-    port: int = 8002
+    port: Port = 8002
     database_url: str = "sqlite+aiosqlite:///./data/users.db"

@@ -29,12 +29,6 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 # test_pending_variables_are_not_yet_settings fails for a name a settings class already reads.
 PENDING = frozenset(
     {
-        # X-Ray (issue 3)
-        "AWS_XRAY_SDK_ENABLED",
-        "AWS_XRAY_DAEMON_ADDRESS",
-        "XRAY_SAMPLING_RULES",
-        "XRAY_CENTRALIZED_SAMPLING",
-        "XRAY_STREAMING_THRESHOLD",
         # Rollbar and CloudWatch Logs (issue 4)
         "LOG_LEVEL",
         "HONEYCOMB_TEAM",
@@ -46,7 +40,6 @@ PENDING = frozenset(
         "ROLLBAR_RATE_WINDOW",
         "ROLLBAR_QUEUE_SIZE",
         "ROLLBAR_TIMEOUT",
-        "CLOUDWATCH_LOG_GROUP",
         "CLOUDWATCH_SEND_INTERVAL",
         "CLOUDWATCH_QUEUE_SIZE",
         "CLOUDWATCH_RETRY_MAX",
@@ -134,7 +127,7 @@ def test_each_service_loads_its_compose_environment(name: str, monkeypatch: pyte
     settings = load(SETTINGS[name], container_env(name), monkeypatch)
     assert settings.host == "0.0.0.0"
     assert str(settings.port) in compose()["services"][name]["expose"]
-    assert settings.tracing_enabled
+    assert settings.exporting
     assert settings.otlp_traces_endpoint() == "http://otel-collector:4318/v1/traces"
     values = [str(v) for v in settings.model_dump().values()]
     assert not [v for v in values if "127.0.0.1" in v or "localhost" in v]
@@ -153,6 +146,6 @@ def test_an_empty_variable_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     """`KEY=` (as `${KEY:-}` passes it) is unset: no Honeycomb export with an empty key, no refused secret."""
     empty = {"HONEYCOMB_API_KEY": "", "OTEL_EXPORTER_OTLP_ENDPOINT": "", "AUTH_SECRET": "", "PORT": ""}
     settings = load(GatewaySettings, empty, monkeypatch)
-    assert settings.honeycomb_api_key is None and not settings.tracing_enabled
+    assert settings.honeycomb_api_key is None and not settings.exporting
     assert settings.port == 8000
     assert settings.secret == load(GatewaySettings, {}, monkeypatch).secret

@@ -1,0 +1,137 @@
+"""`X-Amzn-Trace-Id`: parse it strictly, write it from the OTel span, and extract it into OTel.
+
+What happens to each incoming header (when no valid `traceparent` wins over it):
+
+- `Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=1` (or `0`): trace and parent continued, the
+  caller's decision followed.
+- `Sampled=?` or no `Sampled`: trace and parent continued, this hop decides by its rules.
+- `Root` without `Parent` (as an AWS load balancer adds it): trace id continued, the segment has no
+  parent, this hop decides.
+- trailing `;`, spaces around parts, unknown keys (`Self=`, `Lineage=`): tolerated.
+- bad or all-zero `Root`, bad or all-zero `Parent`, a `Sampled` other than 0/1/?, a repeated key,
+  a part without `=`, over 256 characters: the header is ignored and a new trace starts.
+
+The parent of the OTel span continued from a `Root`-only header is a made-up remote span id (OTel
+needs one); X-Ray gets no parent for it.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.propagators.textmap import CarrierT, Getter, TextMapPropagator, default_getter
+
+HEADER = "X-Amzn-Trace-Id"
+MAX_LENGTH = 256
+_ROOT = re.compile(r"^1-([0-9a-f]{8})-([0-9a-f]{24})$")
+_PARENT = re.compile(r"^[0-9a-f]{16}$")
+_INCOMING = otel_context.create_key("xray-incoming-header")
+
+
+@dataclass(frozen=True)
+class TraceHeader:
+    """A parsed header: ints as OTel holds them; `parent` None when absent, `sampled` None to decide."""
+
+    trace_id: int
+    parent: int | None
+    sampled: bool | None
+
+
+def xray_trace_id(trace_id: int) -> str:
+    """The X-Ray form (`1-<8 hex>-<24 hex>`) of a 128-bit OTel trace id."""
+    hex_id = f"{trace_id:032x}"
+    return f"1-{hex_id[:8]}-{hex_id[8:]}"
+
+
+def format_header(trace_id: int, parent: int, sampled: bool) -> str:
+    """The header a hop sends: `Root`, `Parent` (the caller's subsegment) and `Sampled`."""
+    return f"Root={xray_trace_id(trace_id)};Parent={parent:016x};Sampled={int(sampled)}"
+
+
+def parse_header(value: str | None) -> TraceHeader | None:
+    """The header's trace, or None when it is malformed (see the module docstring)."""
+    if not value or len(value) > MAX_LENGTH:
+        return None
+    fields: dict[str, str] = {}
+    for part in value.split(";"):
+        key, sep, item = part.strip().partition("=")
+        if not key:
+            continue
+        if not sep or key in fields:
+            return None
+        fields[key] = item.strip()
+    root = _ROOT.match(fields.get("Root", "").lower())
+    parent_text = fields.get("Parent")
+    sampled_text = fields.get("Sampled", "?")
+    if root is None or sampled_text not in ("0", "1", "?"):
+        return None
+    trace_id = int(root.group(1) + root.group(2), 16)
+    parent = None
+    if parent_text is not None:
+        if not _PARENT.match(parent_text.lower()) or int(parent_text, 16) == 0:
+            return None
+        parent = int(parent_text, 16)
+    if trace_id == 0:
+        return None
+    return TraceHeader(trace_id, parent, None if sampled_text == "?" else sampled_text == "1")
+
+
+def incoming_header(ctx: Context | None = None) -> TraceHeader | None:
+    """The X-Ray header this request arrived with, if it was valid."""
+    value = otel_context.get_value(_INCOMING, ctx)
+    return value if isinstance(value, TraceHeader) else None
+
+
+class XRayExtractPropagator(TextMapPropagator):
+    """Reads `X-Amzn-Trace-Id` into the OTel context and never writes it: the X-Ray transport does.
+
+    Put it before `tracecontext` in a composite, so a valid `traceparent` wins when both are present.
+    """
+
+    def extract(
+        self, carrier: CarrierT, context: Context | None = None, getter: Getter[CarrierT] = default_getter
+    ) -> Context:
+        ctx = context if context is not None else Context()
+        try:
+            values = getter.get(carrier, HEADER) or getter.get(carrier, HEADER.lower()) or []
+            header = parse_header(values[0] if values else None)
+        except Exception:
+            return ctx
+        if header is None:
+            return ctx
+        flags = trace.TraceFlags(trace.TraceFlags.SAMPLED if header.sampled else trace.TraceFlags.DEFAULT)
+        parent = header.parent if header.parent is not None else random.getrandbits(64) or 1
+        span_context = trace.SpanContext(header.trace_id, parent, is_remote=True, trace_flags=flags)
+        ctx = otel_context.set_value(_INCOMING, header, ctx)
+        return trace.set_span_in_context(trace.NonRecordingSpan(span_context), ctx)
+
+    def inject(self, carrier: CarrierT, context: Context | None = None, setter: Any = None) -> None:
+        return None
+
+    @property
+    def fields(self) -> set[str]:
+        return set()
+
+
+def use_xray_propagation() -> None:
+    """Read `X-Amzn-Trace-Id` at the edge too: X-Ray first, so a valid `traceparent` wins over it.
+
+    The OTel instrumentations read the process-global propagator, so this is process configuration
+    (called once, from `telemetry.configure`). Writing the header is the X-Ray transport's job alone.
+    """
+    from opentelemetry.baggage.propagation import W3CBaggagePropagator
+    from opentelemetry.propagate import set_global_textmap
+    from opentelemetry.propagators.composite import CompositePropagator
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    set_global_textmap(
+        CompositePropagator(
+            [XRayExtractPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()]
+        )
+    )

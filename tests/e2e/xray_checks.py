@@ -1,0 +1,84 @@
+"""Reading X-Ray trees as data: who called whom, checked against the OTel trace of the same request."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.e2e.harness import base_env, poll
+from tests.standins.otlp import OtlpReceiver, ReceivedSpan
+from tests.standins.xray_daemon import XRayDaemon, walk
+
+HOME = {"gateway", "activities", "users"}
+HOME_EDGES = {("gateway", "activities"), ("activities", "users")}
+SAMPLE_ALL = {"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 1.0}}
+
+
+def trace_id_of(response: httpx.Response) -> str:
+    """The OTel trace id the gateway answered with (`traceresponse`)."""
+    return response.headers["traceresponse"].split("-")[1]
+
+
+def xray_id(trace_id: str) -> str:
+    return f"1-{trace_id[:8]}-{trace_id[8:]}"
+
+
+def xray_edges(segments: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(caller, callee) for each segment whose parent is a remote subsegment of another service's tree."""
+    owner = {entity["id"]: segment for segment in segments for entity in walk(segment)}
+    found = set()
+    for segment in segments:
+        caller = owner.get(segment.get("parent_id", ""))
+        if caller is not None:
+            found.add((caller["name"], segment["name"]))
+    return found
+
+
+def wait_for_tree(
+    daemon: XRayDaemon, trace_id: str, edges: set[tuple[str, str]], *, timeout: float = 15
+) -> list[dict[str, Any]]:
+    """The assembled segments of a trace once every expected edge is there (and nothing in progress)."""
+
+    def complete() -> list[dict[str, Any]] | None:
+        segments = daemon.trace(xray_id(trace_id))
+        done = edges <= xray_edges(segments) and all(not s.get("in_progress") for s in segments)
+        return segments if done else None
+
+    return poll(complete, timeout=timeout, what=f"X-Ray edges {sorted(edges)} of {trace_id}")
+
+
+def assert_mirrors_otel(segments: list[dict[str, Any]], otlp: OtlpReceiver, trace_id: str) -> None:
+    """Every segment is the OTel server span of its service; every parent is the caller's client span."""
+
+    def all_servers() -> list[ReceivedSpan] | None:
+        spans = otlp.trace(trace_id)
+        return spans if sum(span.kind == "SERVER" for span in spans) >= len(segments) else None
+
+    by_id = {span.span_id: span for span in poll(all_servers, what=f"OTel spans of {trace_id}")}
+    for segment in segments:
+        server = by_id[segment["id"]]
+        assert (server.kind, server.service) == ("SERVER", segment["name"])
+        if "parent_id" in segment:
+            client = by_id[segment["parent_id"]]
+            assert client.kind == "CLIENT" and server.parent_span_id == client.span_id
+
+
+def xray_env(tmp: Path, otlp: OtlpReceiver, daemon: XRayDaemon, loop: str) -> dict[str, str]:
+    rules = tmp / "rules.json"
+    rules.write_text(json.dumps(SAMPLE_ALL))
+    return base_env(
+        OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY="100",
+        AWS_XRAY_DAEMON_ADDRESS=daemon.address,
+        XRAY_SAMPLING_RULES=str(rules),
+        SERVER_LOOP=loop,
+    )
+
+
+def requests_in_parallel(url: str, count: int = 20) -> list[httpx.Response]:
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(lambda _: httpx.get(url, timeout=10), range(count)))

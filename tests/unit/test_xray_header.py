@@ -1,0 +1,96 @@
+"""X-Amzn-Trace-Id: strict parsing, and extraction into OTel that a valid traceparent overrides."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
+from opentelemetry.propagators.composite import CompositePropagator
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from observability.xray_header import (
+    TraceHeader,
+    XRayExtractPropagator,
+    format_header,
+    incoming_header,
+    parse_header,
+    xray_trace_id,
+)
+
+ROOT = "1-5759e988-bd862e3fe1be46a994272793"
+TRACE = 0x5759E988BD862E3FE1BE46A994272793
+PARENT = "53995c3f42cd8ad8"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (f"Root={ROOT};Parent={PARENT};Sampled=1", TraceHeader(TRACE, int(PARENT, 16), True)),
+        (f"Root={ROOT};Parent={PARENT};Sampled=0", TraceHeader(TRACE, int(PARENT, 16), False)),
+        (f"Root={ROOT};Parent={PARENT};Sampled=?", TraceHeader(TRACE, int(PARENT, 16), None)),
+        (f"Root={ROOT};Parent={PARENT}", TraceHeader(TRACE, int(PARENT, 16), None)),
+        (f"Root={ROOT}", TraceHeader(TRACE, None, None)),
+        (f"Root={ROOT};Parent={PARENT};Sampled=1;", TraceHeader(TRACE, int(PARENT, 16), True)),
+        (f"Self=1-67891234-12456789abcdef012345678;Root={ROOT}", TraceHeader(TRACE, None, None)),
+    ],
+)
+def test_valid_headers_are_read(header: str, expected: TraceHeader) -> None:
+    """Valid headers, including a load balancer's Root-only one and a trailing ';', are read as such."""
+    assert parse_header(header) == expected
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "garbage",
+        "Root=1-zzzz;Parent=53995c3f42cd8ad8;Sampled=1",
+        "Root=1-00000000-000000000000000000000000;Parent=53995c3f42cd8ad8;Sampled=1",
+        f"Root={ROOT};Parent=0000000000000000;Sampled=1",
+        f"Root={ROOT};Parent=xyz;Sampled=1",
+        f"Root={ROOT};Parent={PARENT};Sampled=yes",
+        f"Root={ROOT};Root={ROOT}",
+        f"Root={ROOT};Parent",
+        f"Root={ROOT};Parent={PARENT};Sampled=1;Lineage=" + "a" * 300,
+    ],
+)
+def test_malformed_headers_are_ignored(header: str) -> None:
+    """A malformed header (bad or zero Root/Parent, bad Sampled, duplicate key, oversized) reads as none."""
+    assert parse_header(header) is None
+
+
+def test_format_is_root_parent_sampled() -> None:
+    """The header a hop sends names the trace in X-Ray form, the subsegment as parent, and the decision."""
+    assert xray_trace_id(TRACE) == ROOT
+    assert format_header(TRACE, int(PARENT, 16), False) == f"Root={ROOT};Parent={PARENT};Sampled=0"
+
+
+PROPAGATOR = CompositePropagator(
+    [XRayExtractPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()]
+)
+
+
+def test_xray_header_alone_continues_the_trace_in_otel() -> None:
+    """A request with only X-Amzn-Trace-Id becomes an OTel context of that trace, parent and decision."""
+    ctx = PROPAGATOR.extract({"x-amzn-trace-id": f"Root={ROOT};Parent={PARENT};Sampled=1"})
+    span_context = trace.get_current_span(ctx).get_span_context()
+    assert (span_context.trace_id, span_context.span_id) == (TRACE, int(PARENT, 16))
+    assert span_context.trace_flags.sampled and span_context.is_remote
+    assert incoming_header(ctx) == TraceHeader(TRACE, int(PARENT, 16), True)
+
+
+def test_traceparent_wins_over_xray_header() -> None:
+    """When both headers arrive, a valid traceparent decides the OTel parent."""
+    traceparent = "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
+    ctx = PROPAGATOR.extract(
+        {"traceparent": traceparent, "x-amzn-trace-id": f"Root={ROOT};Parent={PARENT};Sampled=0"}
+    )
+    span_context = trace.get_current_span(ctx).get_span_context()
+    assert (span_context.trace_id, span_context.span_id) == (int("ab" * 16, 16), int("cd" * 8, 16))
+
+
+def test_extraction_never_writes() -> None:
+    """The propagator writes nothing: the X-Ray transport is the header's only writer."""
+    carrier: dict[str, str] = {}
+    XRayExtractPropagator().inject(carrier)
+    assert carrier == {} and XRayExtractPropagator().fields == set()

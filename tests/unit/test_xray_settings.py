@@ -1,0 +1,42 @@
+"""X-Ray is off unless configured, and bad X-Ray configuration stops start-up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from observability.settings import TelemetrySettings
+
+
+@pytest.mark.parametrize(
+    ("env", "enabled"),
+    [
+        ({}, False),
+        ({"aws_xray_daemon_address": "127.0.0.1:2000"}, True),
+        ({"aws_xray_sdk_enabled": True}, True),
+        ({"aws_xray_sdk_enabled": False, "aws_xray_daemon_address": "127.0.0.1:2000"}, False),
+        ({"aws_xray_daemon_address": "tcp:127.0.0.1:2000 udp:127.0.0.2:2001"}, True),
+    ],
+)
+def test_xray_is_off_unless_configured(env: dict[str, Any], enabled: bool) -> None:
+    """X-Ray is on with a daemon address or AWS_XRAY_SDK_ENABLED=true, and off when that says false."""
+    assert TelemetrySettings(**env).xray_enabled is enabled
+
+
+@pytest.mark.parametrize("address", ["localhost", "127.0.0.1:port", "udp:1.2.3.4:5 udp:1.2.3.4:6"])
+def test_bad_daemon_address_stops_start_up(address: str) -> None:
+    """A daemon address that is not host:port (or a tcp/udp pair) is a configuration error."""
+    with pytest.raises(ValidationError, match="aws_xray_daemon_address"):
+        TelemetrySettings(aws_xray_daemon_address=address)
+
+
+def test_bad_rules_file_stops_start_up(tmp_path: Path) -> None:
+    """A sampling rules file that is missing or not a rules document is a configuration error."""
+    (tmp_path / "bad.json").write_text(json.dumps({"rules": []}))
+    for path in (tmp_path / "missing.json", tmp_path / "bad.json"):
+        with pytest.raises(ValidationError, match="xray_sampling_rules"):
+            TelemetrySettings(xray_sampling_rules=path)
