@@ -2,7 +2,8 @@
 
 Each app service runs the `command` compose gives it, with the image's and compose's environment;
 every `service:port` in that environment becomes a loopback address: the other services on free
-ports, the collector's OTLP port an OTLP receiver, its X-Ray port a UDP socket, moto a moto server.
+ports, the collector's OTLP port an OTLP receiver, its X-Ray port the X-Ray daemon stand-in, moto a
+moto server.
 So `make dev` (the same processes) and compose cannot drift apart unnoticed.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,7 +26,9 @@ from tests.compose import APP_SERVICES, compose, service_env, start_order
 from tests.dockerfile import healthcheck_command, image_env
 from tests.e2e.harness import ServiceProcess, base_env, free_port
 from tests.e2e.test_traces import HOME_EDGES, trace_id_of, wait_for_edges
+from tests.e2e.xray_checks import wait_for_tree, xray_edges
 from tests.standins.otlp import OtlpReceiver
+from tests.standins.xray_daemon import XRayDaemon
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +39,7 @@ ADDRESS = re.compile(r"(?P<prefix>^|//)(?P<host>[a-z][a-z0-9-]*):(?P<port>\d+)")
 class Topology:
     spec: dict[str, Any]
     otlp: OtlpReceiver
+    xray: XRayDaemon
     services: dict[str, ServiceProcess]
     loopback: dict[tuple[str, int], str]
     volumes: dict[str, Path]
@@ -64,12 +67,11 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
     otlp = OtlpReceiver().start()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
-    xray = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # segments land here, unread
-    xray.bind(("127.0.0.1", 0))
+    xray = XRayDaemon().start()
     ports = {name: free_port() for name in APP_SERVICES}
     loopback = {
         ("otel-collector", 4318): otlp.endpoint.removeprefix("http://"),
-        ("otel-collector", 2000): f"127.0.0.1:{xray.getsockname()[1]}",
+        ("otel-collector", 2000): xray.address,
         ("moto", 5000): f"127.0.0.1:{moto.get_host_and_port()[1]}",
     }
     loopback |= {(n, int(service_env(spec, n)["PORT"])): f"127.0.0.1:{ports[n]}" for n in APP_SERVICES}
@@ -78,7 +80,7 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
         for volume in spec["services"][name].get("volumes", []):
             source, target = volume.split(":")[:2]
             volumes[target] = tmp / source
-    topo = Topology(spec, otlp, {}, loopback, volumes)
+    topo = Topology(spec, otlp, xray, {}, loopback, volumes)
     image = {k: v for k, v in image_env().items() if k != "PATH"}
     try:
         for name in start_order(spec):
@@ -92,16 +94,19 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
             process.stop()
         otlp.stop()
         moto.stop()
-        xray.close()
+        xray.stop()
 
 
 def test_home_feed_through_the_compose_topology_is_one_trace(topology: Topology) -> None:
-    """Through compose's gateway the home feed answers with authors and is one trace of three services."""
+    """Through compose's gateway the home feed answers with authors and is one trace of three services,
+    as OTLP spans (the collector's port) and as valid X-Ray segments (its awsxray port) alike."""
     response = httpx.get(f"{topology.services['gateway'].url}/api/activities/home", timeout=10)
     assert response.status_code == 200
     assert response.json() and all(post["author"] for post in response.json())
     spans = wait_for_edges(topology.otlp, trace_id_of(response), HOME_EDGES)
     assert {span.service for span in spans} == set(APP_SERVICES)
+    segments = wait_for_tree(topology.xray, trace_id_of(response), HOME_EDGES)
+    assert xray_edges(segments) == HOME_EDGES and topology.xray.invalid == []
 
 
 def test_image_healthcheck_passes_for_every_service(topology: Topology) -> None:
