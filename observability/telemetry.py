@@ -9,6 +9,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from observability.reporting import Reporting, build_reporting
 from observability.settings import TelemetrySettings
 from observability.tracing import build_tracer_provider
 
@@ -17,10 +18,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Telemetry:
-    """Everything a service needs to report: the tracer provider (None when tracing is off)."""
+    """What a service reports with: tracer provider (None when tracing is off), errors and log shipping."""
 
     service_name: str
     tracer_provider: TracerProvider | None = None
+    reporting: Reporting | None = None
     _noop: trace.NoOpTracerProvider = field(default_factory=trace.NoOpTracerProvider, repr=False)
 
     def tracer(self, name: str) -> trace.Tracer:
@@ -61,12 +63,13 @@ def configure(
         span_exporter: forces tracing on with this exporter (tests pass an in-memory one).
     """
     name = settings.otel_service_name or service_name
+    reporting = build_reporting(settings, name)
     if span_exporter is None and not settings.tracing_enabled:
         log.info("tracing off: set OTEL_EXPORTER_OTLP_ENDPOINT or HONEYCOMB_API_KEY to turn it on")
-        return Telemetry(service_name=name)
+        return Telemetry(service_name=name, reporting=reporting)
     provider = build_tracer_provider(settings, service_name=name, exporter=span_exporter)
     log.info(
         "tracing on: exporting to %s",
         settings.otlp_traces_endpoint() if span_exporter is None else "a test exporter",
     )
-    return Telemetry(service_name=name, tracer_provider=provider)
+    return Telemetry(service_name=name, tracer_provider=provider, reporting=reporting)
