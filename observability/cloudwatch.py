@@ -94,7 +94,7 @@ class CloudWatchHandler(logging.Handler):
             "logs",
             region_name=self.region,
             endpoint_url=self.endpoint_url,
-            config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}),
+            config=Config(connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 1}),
         )
         target = watchtower.CloudWatchLogHandler(
             log_group_name=self.log_group,
@@ -113,14 +113,12 @@ class CloudWatchHandler(logging.Handler):
             if self._target is None:
                 try:
                     self._target = self._connect()
-                    log.info(
-                        "shipping logs to CloudWatch group %s stream %s", self.log_group, self.log_stream
-                    )
+                    log.info("shipping logs to CloudWatch %s %s", self.log_group, self.log_stream)
                     backoff = 1.0
                 except Exception as exc:
-                    log.warning(
-                        "CloudWatch Logs unreachable (%s): retrying in %.0fs", type(exc).__name__, backoff
-                    )
+                    reason = type(exc).__name__
+                    log.warning("CloudWatch Logs unreachable (%s): retrying in %.0fs", reason, backoff)
+                    self._report_dropped()
                     self._stopping.wait(backoff)
                     backoff = min(backoff * 2, self.retry_max)
                     continue

@@ -2,27 +2,23 @@
 
 A pure-ASGI middleware rather than rollbar's FastAPI integration, which needs `python-multipart`,
 must be added before routes, reports `HTTPException` 404s and sends fire-and-forget from the loop.
-The middleware sits inside FastAPI's exception handlers, so a 4xx (`HTTPException`, validation) or a
-`DownstreamError` mapped to 502/504 never reaches it: a failure downstream is reported once, by the
-service where it happened. Items are built here and posted by `RollbarSender` from its own thread.
+The middleware wraps FastAPI's exception handlers, which answer a 4xx (`HTTPException`, validation)
+or a `DownstreamError` mapped to 502/504 before it, so those never reach it: a failure downstream is
+reported once, by the service where it happened. `ErrorReporter` builds the items and `RollbarSender`
+posts them from its own thread.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import socket
-import time
-import traceback
-import uuid
-from typing import Any
 
 from opentelemetry import trace
-from starlette.types import ASGIApp, Receive, Scope, Send
+from opentelemetry.trace import Status, StatusCode
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability.logs import current_scope, current_user, route_of, trace_fields
-from observability.rollbar_sender import RateLimiter, RollbarSender
-from observability.scrub import scrub_headers, scrub_query, scrub_text
+from observability.error_reporter import ErrorReporter
+from observability.logs import current_scope
 
 log = logging.getLogger("cruddur.errors")
 
@@ -30,126 +26,13 @@ ITEM_UUID = "rollbar.item.uuid"
 _REPORTED = "__cruddur_reported__"
 
 
-class ErrorReporter:
-    """Builds Rollbar items and hands them to a sender, rate-limited per fingerprint.
-
-    Args:
-        sender: delivers items; None only logs (Rollbar off).
-        service: the service's name.
-        environment: Rollbar's `environment`.
-        code_version: the deployed version.
-        limiter: at most so many items per fingerprint per window.
-        honeycomb: `(team, environment)` for Honeycomb trace links, if configured.
-        aws_region: for X-Ray console links, if configured.
-    """
-
-    def __init__(
-        self,
-        sender: RollbarSender | None,
-        *,
-        service: str,
-        environment: str,
-        code_version: str,
-        limiter: RateLimiter,
-        honeycomb: tuple[str, str] | None = None,
-        aws_region: str | None = None,
-    ) -> None:
-        self.sender, self.service, self.environment = sender, service, environment
-        self.code_version, self.limiter = code_version, limiter
-        self.honeycomb, self.aws_region = honeycomb, aws_region
-        self.host = socket.gethostname()
-        self.rate_limited = 0
-
-    def report(self, error: BaseException, scope: Scope) -> str | None:
-        """Send one item for `error` raised while serving `scope`; the item's uuid, or None if not sent."""
-        if self.sender is None:
-            return None
-        data = self.item(error, scope)
-        if not self.limiter.allow(data["fingerprint"]):
-            self.rate_limited += 1
-            log.warning("Rollbar rate limit: item for %s not sent", data["title"])
-            return None
-        return str(data["uuid"]) if self.sender.submit(data) else None
-
-    def item(self, error: BaseException, scope: Scope) -> dict[str, Any]:
-        """The `data` of a Rollbar item (see Rollbar's item API) for `error` during `scope`."""
-        frames = [
-            {"filename": f.filename, "lineno": f.lineno, "method": f.name, "code": f.line or ""}
-            for f in traceback.extract_tb(error.__traceback__)[-50:]
-        ]
-        message = scrub_text(str(error))
-        where = f"{frames[-1]['filename']}:{frames[-1]['method']}" if frames else ""
-        ids = trace_fields()
-        user = current_user()
-        data: dict[str, Any] = {
-            "uuid": str(uuid.uuid4()),
-            "environment": self.environment,
-            "level": "error",
-            "timestamp": int(time.time()),
-            "code_version": self.code_version,
-            "platform": "python",
-            "language": "python",
-            "framework": "fastapi",
-            "title": f"{type(error).__qualname__}: {message}"[:255],
-            "fingerprint": hashlib.sha1(
-                f"{self.service}|{type(error).__qualname__}|{where}".encode()
-            ).hexdigest(),
-            "context": route_of(scope) or scope.get("path", ""),
-            "body": {
-                "trace": {
-                    "frames": frames,
-                    "exception": {"class": type(error).__qualname__, "message": message},
-                }
-            },
-            "request": self._request(scope),
-            "server": {"host": self.host, "root": self.service},
-            "notifier": {"name": "cruddur-observability", "version": "0.1.0"},
-            "custom": {"service": self.service, **ids, "links": self._links(ids)},
-        }
-        if user:
-            data["person"] = {"id": user, "username": user}
-        return data
-
-    def _request(self, scope: Scope) -> dict[str, Any]:
-        headers = scrub_headers(scope.get("headers", []))
-        query = scrub_query(scope.get("query_string", b"").decode("latin-1"))
-        host = headers.get("host", "")
-        url = f"{scope.get('scheme', 'http')}://{host}{scope.get('path', '')}" + (
-            f"?{query}" if query else ""
-        )
-        return {
-            "method": scope.get("method", ""),
-            "url": url,
-            "route": route_of(scope),
-            "query_string": query,
-            "headers": headers,
-        }
-
-    def _links(self, ids: dict[str, str]) -> dict[str, str]:
-        links: dict[str, str] = {}
-        if not ids:
-            return links
-        if self.honeycomb is not None:
-            team, env = self.honeycomb
-            links["honeycomb"] = (
-                f"https://ui.honeycomb.io/{team}/environments/{env}/trace?trace_id={ids['trace_id']}"
-            )
-        if self.aws_region:
-            region = self.aws_region
-            links["xray"] = (
-                f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-                f"#xray:traces/{ids['xray_trace_id']}"
-            )
-        return links
-
-
-def _fingerprint(service: str, error: BaseException, where: str) -> str:
-    # Same service, exception class and innermost function: the same error, whatever its message.
-    return hashlib.sha1(f"{service}|{type(error).__qualname__}|{where}".encode()).hexdigest()
-
-
 class ErrorReportingMiddleware:
-    """Logs every unhandled exception inside its trace, reports it once, and re-raises it."""
+    """Logs every unhandled exception inside its trace, reports it once, and answers 500 itself.
+
+    Answering here (rather than re-raising to Starlette's outermost `ServerErrorMiddleware`) keeps
+    the 500 inside the app's own middleware, so it gets the `traceresponse` header like any answer.
+    An error after the response started is re-raised: only the server can end that one.
+    """
 
     def __init__(self, app: ASGIApp, reporter: ErrorReporter | None) -> None:
         self.app = app
@@ -159,13 +42,22 @@ class ErrorReportingMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         token = current_scope.set(scope)  # the error's log line carries the route too
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_and_watch)
         except Exception as error:
             if not getattr(error, _REPORTED, False):
                 self._handle(error, scope)
-            raise
+            if started:
+                raise
+            await _INTERNAL_ERROR(scope, receive, send)
         finally:
             current_scope.reset(token)
 
@@ -176,8 +68,14 @@ class ErrorReportingMiddleware:
             if self.reporter is not None:
                 item_uuid = self.reporter.report(error, scope)
             span = trace.get_current_span()
-            if item_uuid and span.is_recording():
-                span.set_attribute(ITEM_UUID, item_uuid)
+            if span.is_recording():
+                span.record_exception(error, attributes={ITEM_UUID: item_uuid or ""})
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__qualname__}"))
+                if item_uuid:
+                    span.set_attribute(ITEM_UUID, item_uuid)
         except Exception:  # reporting must never change the response
             log.warning("error reporting failed", exc_info=True)
         log.error("unhandled %s", type(error).__qualname__, exc_info=error, extra={"rollbar_uuid": item_uuid})
+
+
+_INTERNAL_ERROR = JSONResponse({"detail": "Internal Server Error"}, status_code=500)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from observability.cloudwatch import CloudWatchHandler
-from observability.errors import ErrorReporter
+from observability.error_reporter import ErrorReporter
 from observability.rollbar_sender import RateLimiter, RollbarSender
 from observability.settings import TelemetrySettings
 
