@@ -77,7 +77,7 @@ class CloudWatchHandler(logging.Handler):
             line = self.format(record)
             self._queue.put_nowait((line, record.created))
         except queue.Full:
-            self.dropped += 1  # only this thread-safe enough counter grows, never the queue
+            self.dropped += 1  # emit runs under the handler's lock; only the counter grows
         except Exception:
             self.handleError(record)
 

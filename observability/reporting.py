@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from observability.cloudwatch import CloudWatchHandler
 from observability.error_reporter import ErrorReporter
+from observability.logs import JsonFormatter
 from observability.rollbar_sender import RateLimiter, RollbarSender
 from observability.settings import TelemetrySettings
 
@@ -34,7 +35,6 @@ class Reporting:
             if self.errors.sender is not None:
                 self.errors.sender.start()
             if self.cloudwatch is not None:
-                self.cloudwatch.setFormatter(_stdout_formatter())
                 self.cloudwatch.start()
                 logging.getLogger().addHandler(self.cloudwatch)
         except Exception:
@@ -50,14 +50,6 @@ class Reporting:
                 self.cloudwatch.close(self.close_timeout)
         except Exception:
             log.warning("could not flush error and log reporting", exc_info=True)
-
-
-def _stdout_formatter() -> logging.Formatter | None:
-    # The CloudWatch lines are the stdout lines: reuse the formatter `configure_logging` installed.
-    for handler in logging.getLogger().handlers:
-        if handler.formatter is not None and not isinstance(handler, CloudWatchHandler):
-            return handler.formatter
-    return None
 
 
 def build_reporting(settings: TelemetrySettings, service: str) -> Reporting:
@@ -99,6 +91,7 @@ def build_reporting(settings: TelemetrySettings, service: str) -> Reporting:
             queue_size=settings.cloudwatch_queue_size,
             retry_max=settings.cloudwatch_retry_max,
         )
+        cloudwatch.setFormatter(JsonFormatter(service))  # the same lines as on stdout
     return Reporting(errors=errors, cloudwatch=cloudwatch)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from services.gateway.auth import mint
 from services.gateway.settings import DEV_AUTH_SECRET
-from tests.e2e.harness import Stack, base_env, free_port, poll
+from tests.e2e.harness import Stack, base_env, poll
 from tests.standins.cloudwatch import CREDENTIALS, REGION, CloudWatchStandIn
 from tests.standins.otlp import OtlpReceiver
 from tests.standins.rollbar import RollbarStandIn
@@ -23,20 +23,6 @@ pytestmark = pytest.mark.e2e
 GROUP = "/cruddur/e2e"
 RATE_LIMIT = 3
 XRAY_ID = re.compile(r"^1-[0-9a-f]{8}-[0-9a-f]{24}$")
-
-
-@pytest.fixture(scope="module")
-def cloudwatch() -> Iterator[CloudWatchStandIn]:
-    standin = CloudWatchStandIn(free_port()).start()
-    yield standin
-    standin.stop()
-
-
-@pytest.fixture(scope="module")
-def rollbar() -> Iterator[RollbarStandIn]:
-    standin = RollbarStandIn().start()
-    yield standin
-    standin.stop()
 
 
 @pytest.fixture(scope="module")
@@ -197,36 +183,3 @@ def test_repeated_errors_are_rate_limited_per_fingerprint(stack: Stack, rollbar:
     assert len(reported()) == RATE_LIMIT
     assert {item["custom"]["service"] for item in reported()} == {"activities"}
     assert len({item["fingerprint"] for item in reported()}) == 1
-
-
-def test_shutdown_flushes_lines_and_items_within_a_bounded_time(
-    tmp_path: Any, cloudwatch: CloudWatchStandIn, rollbar: RollbarStandIn
-) -> None:
-    """With a 60 s send interval, lines and the item of a last request still arrive when the services stop."""
-    group = "/cruddur/flush"
-    env = base_env(
-        ROLLBAR_ACCESS_TOKEN=rollbar.token,
-        ROLLBAR_ENDPOINT=rollbar.endpoint,
-        CLOUDWATCH_LOG_GROUP=group,
-        CLOUDWATCH_SEND_INTERVAL="60",
-        AWS_REGION=REGION,
-        AWS_ENDPOINT_URL=cloudwatch.endpoint,
-        **CREDENTIALS,
-    )
-    stack = Stack(tmp_path, env).start()
-    items_before = len(rollbar.snapshot())
-    try:
-        poll(lambda: "shipping logs" in stack.services["gateway"].output(), what="the gateway connected")
-        response = httpx.get(f"{stack.gateway}/api/debug/error", params={"service": "users"})
-        assert response.status_code == 502
-    finally:
-        started = time.monotonic()
-        stack.stop()
-        assert time.monotonic() - started < 15
-    paths = {
-        stream.split("/")[0]: {e.get("http_path") for e in events}
-        for stream, events in cloudwatch.events(group).items()
-    }
-    assert "/api/debug/error?service=users" in paths["gateway"] and "/debug/error" in paths["users"]
-    [item] = rollbar.snapshot()[items_before:]
-    assert item["custom"]["service"] == "users" and item["request"]["route"] == "/debug/error"
