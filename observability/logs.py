@@ -26,6 +26,7 @@ from observability.tracing import ENDUSER_ID
 # known once routing ran, so the formatter reads it lazily from the scope.
 current_scope: ContextVar[Scope | None] = ContextVar("cruddur_current_scope", default=None)
 
+_CACHED = "_cruddur_json"
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
@@ -68,10 +69,15 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
+        cached = getattr(record, _CACHED, None)  # stdout and CloudWatch format each record once
+        if isinstance(cached, str):
+            return cached
         try:
-            return json.dumps(self._fields(record), default=str, ensure_ascii=False)
+            line = json.dumps(self._fields(record), default=str, ensure_ascii=False)
         except Exception as exc:  # a log line must never raise into the code that logs
-            return json.dumps({"level": "ERROR", "logger": __name__, "message": f"unformattable: {exc!r}"})
+            line = json.dumps({"level": "ERROR", "logger": __name__, "message": f"unformattable: {exc!r}"})
+        setattr(record, _CACHED, line)
+        return line
 
     def _fields(self, record: logging.LogRecord) -> dict[str, Any]:
         fields: dict[str, Any] = {
