@@ -82,7 +82,8 @@ class RollbarSender:
             return True
         except queue.Full:
             self.dropped += 1
-            log.warning("Rollbar queue full: %d items dropped so far", self.dropped)
+            if self.dropped == 1 or self.dropped % 100 == 0:  # a hot loop must not flood the logs either
+                log.warning("Rollbar queue full: %d items dropped so far", self.dropped)
             return False
 
     def _run(self) -> None:
