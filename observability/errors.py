@@ -18,12 +18,11 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observability.error_reporter import ErrorReporter
-from observability.logs import current_scope
+from observability.logs import REPORTED, current_scope
 
 log = logging.getLogger("cruddur.errors")
 
 ITEM_UUID = "rollbar.item.uuid"
-_REPORTED = "__cruddur_reported__"
 
 
 class ErrorReportingMiddleware:
@@ -53,7 +52,7 @@ class ErrorReportingMiddleware:
         try:
             await self.app(scope, receive, send_and_watch)
         except Exception as error:
-            if not getattr(error, _REPORTED, False):
+            if not getattr(error, REPORTED, False):
                 self._handle(error, scope)
             if started:
                 raise
@@ -64,7 +63,7 @@ class ErrorReportingMiddleware:
     def _handle(self, error: Exception, scope: Scope) -> None:
         item_uuid = None
         try:
-            setattr(error, _REPORTED, True)
+            setattr(error, REPORTED, True)
             if self.reporter is not None:
                 item_uuid = self.reporter.report(error, scope)
             span = trace.get_current_span()

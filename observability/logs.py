@@ -27,6 +27,8 @@ from observability.tracing import ENDUSER_ID
 current_scope: ContextVar[Scope | None] = ContextVar("cruddur_current_scope", default=None)
 
 _CACHED = "_cruddur_json"
+# Set on an exception once the error middleware has logged and reported it.
+REPORTED = "__cruddur_reported__"
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
@@ -108,10 +110,11 @@ class JsonFormatter(logging.Formatter):
 
 
 class _DropUvicornDuplicate(logging.Filter):
-    """uvicorn re-logs every unhandled error outside the trace; the error middleware logged it inside."""
+    """uvicorn re-logs an unhandled error outside the trace; drop it when the error middleware logged it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and str(record.msg).startswith("Exception in ASGI application"))
+        error = record.exc_info[1] if record.exc_info else None
+        return not (error is not None and getattr(error, REPORTED, False))
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 GROUP = "/cruddur/outage"
 QUEUE = 40
-ROLLBAR_DELAY = 3.0
+ROLLBAR_DELAY = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def stack(
     slow_rollbar: RollbarStandIn,
     hung: HungEndpoint,
 ) -> Iterator[Stack]:
-    """CloudWatch hangs from the start; Rollbar answers after 3 s for gateway and is down for activities."""
+    """CloudWatch hangs from the start; Rollbar answers after 5 s for gateway and is down for activities."""
     env = base_env(
         OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
         ROLLBAR_ACCESS_TOKEN=slow_rollbar.token,
@@ -101,11 +101,11 @@ def test_hung_cloudwatch_changes_no_answer_and_drops_are_counted(stack: Stack) -
 def test_slow_or_down_rollbar_does_not_delay_the_error_response(
     stack: Stack, slow_rollbar: RollbarStandIn
 ) -> None:
-    """A 3 s Rollbar gets its item, yet the 500 (gateway) and 502 (activities, Rollbar down) come at once."""
+    """A 5 s Rollbar gets its item, yet the 500 (gateway) and 502 (activities, Rollbar down) come at once."""
     response, seconds = timed_get(f"{stack.gateway}/api/debug/error")
-    assert response.status_code == 500 and seconds < 1.0
+    assert response.status_code == 500 and seconds < 2.0
     response, seconds = timed_get(f"{stack.gateway}/api/debug/error", params={"service": "activities"})
-    assert response.status_code == 502 and seconds < 1.0
+    assert response.status_code == 502 and seconds < 2.0
     for _ in range(5):
         assert timed_get(f"{stack.gateway}/api/activities/home")[0].status_code == 200
     poll(lambda: slow_rollbar.snapshot() or None, timeout=ROLLBAR_DELAY + 10, what="the slow item")

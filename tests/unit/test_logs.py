@@ -85,3 +85,20 @@ def test_secret_headers_and_parameters_are_redacted() -> None:
     }
     assert scrub_query("handle=worf&access_token=abc") == "handle=worf&access_token=[REDACTED]"
     assert scrub_text('{"password": "p4ss"}') == '{"password": "[REDACTED]"}'
+
+
+def test_uvicorns_copy_of_an_already_logged_error_is_dropped() -> None:
+    """uvicorn's traceback is dropped for errors the middleware logged in the trace, kept for others."""
+    from observability.logs import REPORTED, _DropUvicornDuplicate
+
+    reported, other = RuntimeError("logged"), RuntimeError("never seen by the middleware")
+    setattr(reported, REPORTED, True)
+
+    def uvicorn_record(error: BaseException) -> logging.LogRecord:
+        exc_info = (type(error), error, None)
+        return logging.LogRecord(
+            "uvicorn.error", logging.ERROR, __file__, 1, "Exception in ASGI", None, exc_info
+        )
+
+    assert not _DropUvicornDuplicate().filter(uvicorn_record(reported))
+    assert _DropUvicornDuplicate().filter(uvicorn_record(other))
