@@ -76,7 +76,6 @@ class ErrorReporter:
             "level": "error",
             "timestamp": int(time.time()),
             "code_version": self.code_version,
-            "platform": "python",
             "language": "python",
             "framework": "fastapi",
             "title": f"{type(error).__qualname__}: {message}"[:255],
@@ -91,7 +90,7 @@ class ErrorReporter:
                 }
             },
             "request": self._request(scope),
-            "server": {"host": self.host, "root": self.service},
+            "server": {"host": self.host},
             "notifier": {"name": "cruddur-observability", "version": "0.1.0"},
             "custom": {"service": self.service, **ids, "links": self._links(ids)},
         }
@@ -112,6 +111,7 @@ class ErrorReporter:
             "route": route_of(scope),
             "query_string": query,
             "headers": headers,
+            "user_ip": (scope.get("client") or ("",))[0],
         }
 
     def _links(self, ids: dict[str, str]) -> dict[str, str]:
