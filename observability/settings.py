@@ -6,7 +6,9 @@ Reads `ENVIRONMENT`, `SERVICE_VERSION`, `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`
 `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_QUEUE_SIZE`, `HONEYCOMB_API_KEY` and `HONEYCOMB_API_ENDPOINT`;
 for X-Ray `AWS_XRAY_SDK_ENABLED`, `AWS_XRAY_DAEMON_ADDRESS`, `XRAY_SAMPLING_RULES`,
 `XRAY_CENTRALIZED_SAMPLING`, `XRAY_STREAMING_THRESHOLD` and `CLOUDWATCH_LOG_GROUP`.
-Nothing else in the project reads the environment.
+for errors and logs `LOG_LEVEL`, `ROLLBAR_*`, `CLOUDWATCH_*`, `AWS_REGION`, `AWS_ENDPOINT_URL`,
+`AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, `HONEYCOMB_TEAM` and `HONEYCOMB_ENVIRONMENT` (trace links).
+Nothing else in the project reads the environment (boto3 reads the AWS credentials itself).
 """
 
 from __future__ import annotations
@@ -80,13 +82,30 @@ class TelemetrySettings(BaseSettings):
 
     honeycomb_api_key: SecretStr | None = None
     honeycomb_api_endpoint: str = "https://api.honeycomb.io"
+    honeycomb_team: str | None = None
+    honeycomb_environment: str | None = None
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    rollbar_access_token: SecretStr | None = None
+    rollbar_endpoint: str = "https://api.rollbar.com/api/1"
+    rollbar_environment: str | None = None
+    rollbar_rate_limit: int = Field(default=10, ge=0, description="items per fingerprint per window")
+    rollbar_rate_window: float = Field(default=60.0, gt=0, description="seconds")
+    rollbar_queue_size: int = Field(default=100, gt=0)
+    rollbar_timeout: float = Field(default=5.0, gt=0, description="seconds per delivery")
+    cloudwatch_log_group: str | None = None
+    cloudwatch_send_interval: float = Field(default=5.0, gt=0, description="seconds between batches")
+    cloudwatch_queue_size: int = Field(default=10_000, gt=0, description="lines buffered at most")
+    cloudwatch_retry_max: float = Field(default=30.0, gt=0, description="seconds, longest retry backoff")
+    aws_region: str | None = None
+    aws_endpoint_url: str | None = None
+    aws_endpoint_url_cloudwatch_logs: str | None = None
 
     aws_xray_sdk_enabled: bool | None = None
     aws_xray_daemon_address: str | None = None
     xray_sampling_rules: Path | None = None
     xray_centralized_sampling: bool = False
     xray_streaming_threshold: int = Field(default=20, ge=0, description="closed subsegments kept")
-    cloudwatch_log_group: str | None = None
 
     @field_validator("otel_traces_sampler", mode="before")
     @classmethod
@@ -94,7 +113,12 @@ class TelemetrySettings(BaseSettings):
         return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator(
-        "otel_exporter_otlp_endpoint", "otel_exporter_otlp_traces_endpoint", "honeycomb_api_endpoint"
+        "otel_exporter_otlp_endpoint",
+        "otel_exporter_otlp_traces_endpoint",
+        "honeycomb_api_endpoint",
+        "rollbar_endpoint",
+        "aws_endpoint_url",
+        "aws_endpoint_url_cloudwatch_logs",
     )
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
@@ -126,6 +150,16 @@ class TelemetrySettings(BaseSettings):
         if self.otel_traces_sampler.endswith("traceidratio") and self.otel_traces_sampler_arg is None:
             self.otel_traces_sampler_arg = 1.0
         return self
+
+    @model_validator(mode="after")
+    def _cloudwatch_region(self) -> TelemetrySettings:
+        if self.cloudwatch_log_group and not self.aws_region:
+            raise ValueError("AWS_REGION must be set when CLOUDWATCH_LOG_GROUP is set")
+        return self
+
+    def cloudwatch_endpoint(self) -> str | None:
+        """The CloudWatch Logs endpoint: the service-specific variable first, then `AWS_ENDPOINT_URL`."""
+        return self.aws_endpoint_url_cloudwatch_logs or self.aws_endpoint_url
 
     @property
     def is_production(self) -> bool:

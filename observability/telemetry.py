@@ -10,6 +10,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from observability.reporting import Reporting, build_reporting
 from observability.settings import TelemetrySettings
 from observability.tracing import build_tracer_provider
 from observability.xray import XRay, build_root_sampler, configure_xray, use_xray_propagation
@@ -19,11 +20,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Telemetry:
-    """Everything a service needs to report: the tracer provider (None when tracing is off), X-Ray."""
+    """What a service reports with: tracer provider (None when tracing is off), X-Ray, errors and logs."""
 
     service_name: str
     tracer_provider: TracerProvider | None = None
     xray: XRay | None = None
+    reporting: Reporting | None = None
     _noop: trace.NoOpTracerProvider = field(default_factory=trace.NoOpTracerProvider, repr=False)
 
     def tracer(self, name: str) -> trace.Tracer:
@@ -75,11 +77,12 @@ def configure(
         xray_emitter: forces X-Ray on with this emitter (tests pass a stub one).
     """
     name = settings.otel_service_name or service_name
+    reporting = build_reporting(settings, name)
     if span_exporter is None and not settings.tracing_enabled:
         if settings.xray_enabled or xray_emitter is not None:
             log.warning("X-Ray is off too: OTEL_SDK_DISABLED=true, and X-Ray takes its ids from OTel")
         log.info("tracing off: OTEL_SDK_DISABLED=true")
-        return Telemetry(service_name=name)
+        return Telemetry(service_name=name, reporting=reporting)
     xray = configure_xray(settings, service_name=name, emitter=xray_emitter)
     sampler = None
     if xray is not None:
@@ -95,4 +98,4 @@ def configure(
         log.info(
             "tracing on, not exporting: set OTEL_EXPORTER_OTLP_ENDPOINT or HONEYCOMB_API_KEY to send spans"
         )
-    return Telemetry(service_name=name, tracer_provider=provider, xray=xray)
+    return Telemetry(service_name=name, tracer_provider=provider, xray=xray, reporting=reporting)

@@ -14,6 +14,7 @@ from services.activities import routes, store
 from services.activities.settings import ActivitiesSettings
 from services.common import db
 from services.common.app import new_app
+from services.common.debug import debug_router
 from services.common.downstream import install_error_handlers
 from services.users.client import UsersClient
 
@@ -58,4 +59,6 @@ def create_app(
     app = new_app(telemetry.service_name, telemetry, lifespan)
     install_error_handlers(app)
     app.include_router(routes.router)
+    if not settings.is_production:
+        app.include_router(debug_router(telemetry.service_name))
     return app

@@ -31,3 +31,7 @@ class ActivitiesClient:
         response = await call(self.http, SERVICE, "POST", "/activities", json=body)
         post: Activity = parse(response, SERVICE, Activity)
         return post
+
+    async def debug_error(self) -> None:
+        """Make the service raise its deliberate error: a `DownstreamError` here (404 in production)."""
+        await call(self.http, SERVICE, "GET", "/debug/error")

@@ -9,6 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from observability import xray
+from observability.access import AccessLogMiddleware
+from observability.errors import ErrorReportingMiddleware
+from observability.reporting import with_reporting
 from observability.telemetry import Telemetry
 from observability.tracing import fastapi_telemetry_off, instrument_app
 
@@ -24,16 +27,23 @@ def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool =
         lifespan: opens and closes the service's resources.
         edge: whether the app is the public edge (it then distrusts incoming `enduser.id` baggage).
     """
+    if telemetry.reporting is not None:
+        lifespan = with_reporting(telemetry.reporting, lifespan)
     app = FastAPI(title=name, lifespan=lifespan, telemetry=fastapi_telemetry_off())
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
-    # Middleware order, outermost first: OTel server span (added by instrument_app, always outermost),
-    # then X-Ray segment, then error reporting, then the access log, then the app's own middleware.
-    # add_middleware puts the last added outermost, so add them innermost first.
+    # Middleware order, outermost first: the OTel server span (instrument_app keeps it outermost),
+    # then what the service's own factory adds after this (the gateway: traceresponse, end user),
+    # then error reporting, the X-Ray segment, the access log. add_middleware puts the last added
+    # outermost, so they are added innermost first. X-Ray sits inside error reporting so that it
+    # sees the exception before error reporting turns it into a 500.
     # [access log]
-    # [error reporting]
+    app.add_middleware(AccessLogMiddleware)
     # [x-ray]
     if telemetry.xray is not None:
         xray.instrument_app(app, telemetry.xray, edge=edge)
+    # [error reporting]
+    reporter = telemetry.reporting.errors if telemetry.reporting is not None else None
+    app.add_middleware(ErrorReportingMiddleware, reporter=reporter)
     if telemetry.tracer_provider is not None:
         instrument_app(app, telemetry.tracer_provider, trust_incoming_baggage=not edge)
     return app

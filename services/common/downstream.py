@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
+
+log = logging.getLogger(__name__)
 
 
 class DownstreamError(Exception):
@@ -99,6 +102,8 @@ def _detail(response: httpx.Response) -> str | None:
 
 async def _downstream_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DownstreamError)
+    # Reported to Rollbar by the service that failed; here only a log line, in the same trace.
+    log.warning("downstream failure: %s", exc.message, extra={"downstream_service": exc.service})
     return JSONResponse({"detail": exc.message, "service": exc.service}, status_code=exc.http_status)
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from observability import telemetry as telemetry_mod
+from observability.logs import configure_logging
 from observability.telemetry import Telemetry
 from services.common.settings import ServiceSettings
 
@@ -41,12 +42,13 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
         service_name: its default `service.name`.
         create_app: its app factory.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outgoing call is noise
+    configure_logging(service_name)  # before the settings: their validators may warn
     settings = load_settings(settings_cls)
+    configure_logging(settings.otel_service_name or service_name, settings.log_level)
     telemetry = telemetry_mod.configure(settings, service_name=service_name)
     try:
         app = create_app(settings, telemetry)
+        # log_config=None: uvicorn's dictConfig would close every handler already built (CloudWatch's).
         uvicorn.run(
             app,
             host=settings.host,
@@ -54,6 +56,7 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
             log_level="warning",
             lifespan="on",
             loop=settings.server_loop,
+            log_config=None,
         )
     finally:
         telemetry.shutdown()

@@ -14,7 +14,7 @@ from observability.tracing import TraceResponseMiddleware
 from services.activities.client import ActivitiesClient
 from services.common.app import new_app
 from services.common.downstream import install_error_handlers
-from services.gateway import routes
+from services.gateway import debug, routes
 from services.gateway.auth import EndUserMiddleware
 from services.gateway.settings import GatewaySettings
 from services.users.client import UsersClient
@@ -65,4 +65,6 @@ def create_app(
     app.add_middleware(TraceResponseMiddleware)
     install_error_handlers(app)
     app.include_router(routes.router)
+    if not settings.is_production:
+        app.include_router(debug.router)
     return app

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from observability.telemetry import Telemetry
 from services.common import db
 from services.common.app import new_app
+from services.common.debug import debug_router
 from services.users import routes, store
 from services.users.settings import UsersSettings
 
@@ -37,4 +38,6 @@ def create_app(settings: UsersSettings, telemetry: Telemetry) -> FastAPI:
 
     app = new_app(telemetry.service_name, telemetry, lifespan)
     app.include_router(routes.router)
+    if not settings.is_production:
+        app.include_router(debug_router(telemetry.service_name))
     return app

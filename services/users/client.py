@@ -33,3 +33,7 @@ class UsersClient:
             profiles: list[Profile] = parse(response, SERVICE, list[Profile])
             found.update((p.handle, p) for p in profiles)
         return found
+
+    async def debug_error(self) -> None:
+        """Make the service raise its deliberate error: a `DownstreamError` here (404 in production)."""
+        await call(self.http, SERVICE, "GET", "/debug/error")

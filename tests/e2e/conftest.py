@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Stack, base_env
+from tests.e2e.harness import Stack, base_env, free_port
+from tests.standins.cloudwatch import CloudWatchStandIn
 from tests.standins.otlp import OtlpReceiver
+from tests.standins.rollbar import RollbarStandIn
 
 pytestmark = pytest.mark.e2e
 
@@ -29,3 +31,17 @@ def traced_stack(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -
     stack = Stack(tmp_path_factory.mktemp("stack"), env).start()
     yield stack
     stack.stop()
+
+
+@pytest.fixture(scope="module")
+def cloudwatch() -> Iterator[CloudWatchStandIn]:
+    standin = CloudWatchStandIn(free_port()).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="module")
+def rollbar() -> Iterator[RollbarStandIn]:
+    standin = RollbarStandIn().start()
+    yield standin
+    standin.stop()

@@ -20,6 +20,7 @@ from tests.e2e.xray_checks import (
     xray_env,
     xray_id,
 )
+from tests.standins.cloudwatch import CloudWatchStandIn
 from tests.standins.otlp import OtlpReceiver
 from tests.standins.xray_daemon import XRayDaemon, walk
 
@@ -38,14 +39,21 @@ def daemon() -> Iterator[XRayDaemon]:
 
 @pytest.fixture(scope="module")
 def stack(
-    tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver, daemon: XRayDaemon
+    tmp_path_factory: pytest.TempPathFactory,
+    otlp: OtlpReceiver,
+    daemon: XRayDaemon,
+    cloudwatch: CloudWatchStandIn,
 ) -> Iterator[Stack]:
     """The three services under uvloop; activities streams every closed subsegment on its own."""
     tmp = tmp_path_factory.mktemp("xray")
-    per_service = {
-        "activities": {"XRAY_STREAMING_THRESHOLD": "0"},
-        "gateway": {"CLOUDWATCH_LOG_GROUP": LOG_GROUP},
+    gateway_logs = {
+        "CLOUDWATCH_LOG_GROUP": LOG_GROUP,
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": cloudwatch.endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
     }
+    per_service = {"activities": {"XRAY_STREAMING_THRESHOLD": "0"}, "gateway": gateway_logs}
     running = Stack(tmp, xray_env(tmp, otlp, daemon, "uvloop"), per_service=per_service).start()
     yield running
     running.stop()

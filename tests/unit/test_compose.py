@@ -29,23 +29,6 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 # test_pending_variables_are_not_yet_settings fails for a name a settings class already reads.
 PENDING = frozenset(
     {
-        # Rollbar and CloudWatch Logs (issue 4)
-        "LOG_LEVEL",
-        "HONEYCOMB_TEAM",
-        "HONEYCOMB_ENVIRONMENT",
-        "ROLLBAR_ACCESS_TOKEN",
-        "ROLLBAR_ENDPOINT",
-        "ROLLBAR_ENVIRONMENT",
-        "ROLLBAR_RATE_LIMIT",
-        "ROLLBAR_RATE_WINDOW",
-        "ROLLBAR_QUEUE_SIZE",
-        "ROLLBAR_TIMEOUT",
-        "CLOUDWATCH_SEND_INTERVAL",
-        "CLOUDWATCH_QUEUE_SIZE",
-        "CLOUDWATCH_RETRY_MAX",
-        "AWS_REGION",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
         # the benchmark's serving choices (issue 6)
         "UVICORN_LOOP",
         "UVICORN_HTTP",

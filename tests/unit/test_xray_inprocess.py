@@ -51,7 +51,9 @@ async def test_profile_page_is_one_tree_mirroring_the_otel_trace(tmp_path: Path)
 async def test_segments_describe_the_request(tmp_path: Path) -> None:
     """A segment has http data, route and user annotations, and each query an sql block without values."""
     token = mint("worf", DEV_AUTH_SECRET)
-    async with three_apps(tmp_path, cloudwatch_log_group="/cruddur/test") as stack:
+    # The log group turns on log shipping too: to a closed local port here, so nothing leaves the host.
+    shipping = {"aws_region": "us-east-1", "aws_endpoint_url": "http://127.0.0.1:9"}
+    async with three_apps(tmp_path, cloudwatch_log_group="/cruddur/test", **shipping) as stack:
         response = await stack.gateway.post(
             "/api/activities",
             json={"message": "secret-ish text"},

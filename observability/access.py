@@ -1,0 +1,72 @@
+"""One access line per request, with its status and duration, inside the request's trace."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from observability.logs import current_scope
+from observability.scrub import scrub_query
+
+log = logging.getLogger("cruddur.access")
+
+
+class AccessLogMiddleware:
+    """Logs `METHOD path status duration` once per HTTP request (500 when the app raised).
+
+    Also makes the request's scope visible to the log formatter, so every line logged while serving
+    the request carries its route.
+    """
+
+    def __init__(self, app: ASGIApp, *, skip_paths: tuple[str, ...] = ("/healthz",)) -> None:
+        self.app = app
+        self.skip_paths = skip_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = current_scope.set(scope)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        except Exception:
+            status = 500
+            raise
+        finally:
+            if scope.get("path") not in self.skip_paths:
+                self._log(scope, status, time.perf_counter() - started)
+            current_scope.reset(token)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, seconds: float) -> None:
+        try:
+            query = scrub_query(scope.get("query_string", b"").decode("latin-1"))
+            path = scope.get("path", "") + (f"?{query}" if query else "")
+            level = logging.ERROR if status >= 500 else logging.INFO
+            log.log(
+                level,
+                "%s %s %d %.1fms",
+                scope.get("method", ""),
+                path,
+                status,
+                seconds * 1000,
+                extra={
+                    "http_method": scope.get("method", ""),
+                    "http_path": path,
+                    "http_status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                },
+            )
+        except Exception:  # the access log must never break a request
+            logging.getLogger(__name__).debug("access log failed", exc_info=True)

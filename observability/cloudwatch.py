@@ -1,0 +1,174 @@
+"""Log lines to CloudWatch Logs through watchtower, without ever blocking or growing without bound.
+
+watchtower alone would not do: its constructor raises when CloudWatch is unreachable, its queue is
+unbounded and it sends every 60 s by default. So `CloudWatchHandler.emit` only formats the line and
+puts it in a bounded queue (dropping and counting when full); one background thread builds the boto3
+client and the watchtower handler (retrying with backoff while CloudWatch is unreachable) and feeds
+it no faster than it sends. Records of botocore, urllib3, watchtower and warnings, and anything
+logged from the shipping threads, never feed the handler: that is the `patch_all()` feedback loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_IGNORED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "watchtower", "aws_xray_sdk", "py.warnings")
+_STOP = object()
+
+
+class CloudWatchHandler(logging.Handler):
+    """A logging handler that ships formatted lines to one CloudWatch Logs stream in the background.
+
+    Args:
+        log_group: created if missing.
+        log_stream: one per service and host.
+        region: `AWS_REGION`.
+        endpoint_url: a local emulator (moto) in tests; None for AWS.
+        send_interval: seconds between batches.
+        queue_size: lines buffered at most while CloudWatch is slow or down.
+        retry_max: the longest pause between attempts to reach CloudWatch.
+    """
+
+    def __init__(
+        self,
+        *,
+        log_group: str,
+        log_stream: str,
+        region: str,
+        endpoint_url: str | None = None,
+        send_interval: float = 5.0,
+        queue_size: int = 10_000,
+        retry_max: float = 30.0,
+    ) -> None:
+        super().__init__()
+        self.log_group, self.log_stream = log_group, log_stream
+        self.region, self.endpoint_url = region, endpoint_url
+        self.send_interval, self.retry_max = send_interval, retry_max
+        self.dropped = 0
+        self._reported_dropped = 0
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self._target: Any = None  # the watchtower handler, once CloudWatch answered
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cloudwatch-shipper", daemon=True)
+
+    def start(self) -> None:
+        """Start the shipping thread; returns at once, CloudWatch is reached in the background."""
+        self._thread.start()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        thread = threading.current_thread().name
+        # watchtower's sender threads are named `Thread-N (_dequeue_batch)`.
+        if (
+            record.name.startswith(_IGNORED_LOGGERS)
+            or thread == self._thread.name
+            or "_dequeue_batch" in thread
+        ):
+            return False
+        return bool(super().filter(record))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            self._queue.put_nowait((line, record.created))
+        except queue.Full:
+            self.dropped += 1  # emit runs under the handler's lock; only the counter grows
+        except Exception:
+            self.handleError(record)
+
+    @property
+    def connected(self) -> bool:
+        return self._target is not None
+
+    def _connect(self) -> Any:
+        import boto3
+        import watchtower
+        from botocore.config import Config
+
+        client = boto3.session.Session().client(
+            "logs",
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            config=Config(connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 1}),
+        )
+        target = watchtower.CloudWatchLogHandler(
+            log_group_name=self.log_group,
+            log_stream_name=self.log_stream.replace("{", "{{").replace("}", "}}"),
+            boto3_client=client,
+            send_interval=self.send_interval,  # type: ignore[arg-type]  # a float works: time.time() + it
+            create_log_group=True,
+        )
+        target.FLUSH_TIMEOUT = 3  # bounds flush/close (and logging.shutdown at exit) when CloudWatch hangs
+        target.setFormatter(logging.Formatter("%(message)s"))
+        return target
+
+    def _run(self) -> None:
+        backoff = 1.0
+        while not self._stopping.is_set():
+            if self._target is None:
+                try:
+                    self._target = self._connect()
+                    log.info("shipping logs to CloudWatch %s %s", self.log_group, self.log_stream)
+                    backoff = 1.0
+                except Exception as exc:
+                    reason = type(exc).__name__
+                    log.warning("CloudWatch Logs unreachable (%s): retrying in %.0fs", reason, backoff)
+                    self._report_dropped()
+                    self._stopping.wait(backoff)
+                    backoff = min(backoff * 2, self.retry_max)
+                    continue
+            self._forward_one(timeout=0.5)
+            self._report_dropped()
+        self._drain()
+
+    def _forward_one(self, timeout: float) -> bool:
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return False
+        if item is _STOP:
+            return False
+        line, created = item
+        # watchtower's own queue is unbounded: wait while it holds a full batch (CloudWatch slow).
+        while self._pending() >= self._queue.maxsize and not self._stopping.is_set():
+            time.sleep(0.05)
+        self._target.emit(logging.makeLogRecord({"msg": line, "args": None, "created": created}))
+        return True
+
+    def _pending(self) -> int:
+        queues = getattr(self._target, "queues", {}) or {}
+        return sum(q.qsize() for q in queues.values())
+
+    def _report_dropped(self) -> None:
+        if self.dropped != self._reported_dropped:
+            self._reported_dropped = self.dropped
+            log.warning(
+                "CloudWatch queue full: %d log lines dropped so far (kept on stdout)",
+                self.dropped,
+                extra={"cloudwatch_dropped": self.dropped},
+            )
+
+    def _drain(self) -> None:
+        if self._target is None:
+            return
+        while self._forward_one(timeout=0):
+            pass
+        self._target.close()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Flush what is queued and stop, waiting at most `timeout` seconds; never raises."""
+        try:
+            if not self._stopping.is_set():
+                self._stopping.set()
+                self._queue.put_nowait(_STOP)
+        except queue.Full:
+            pass
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._report_dropped()
+        super().close()

@@ -1,0 +1,139 @@
+"""Logs as data: one JSON object per line on stdout, each stamped with the request's trace.
+
+`configure_logging` runs once per process (from `services.common.server`); CloudWatch shipping is a
+second handler opened in each app's lifespan (`observability.cloudwatch`). Every line carries
+`trace_id` and `span_id` (OTel), `xray_trace_id` (the `1-xxxxxxxx-...` form CloudWatch correlates
+with X-Ray), the user (`enduser.id` baggage) and the route of the request being served.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from opentelemetry import baggage, trace
+from starlette.types import Scope
+
+from observability.scrub import scrub_text
+from observability.tracing import ENDUSER_ID
+
+# The ASGI scope of the request being served, set by the access log middleware: the route is only
+# known once routing ran, so the formatter reads it lazily from the scope.
+current_scope: ContextVar[Scope | None] = ContextVar("cruddur_current_scope", default=None)
+
+_CACHED = "_cruddur_json"
+# Set on an exception once the error middleware has logged and reported it.
+REPORTED = "__cruddur_reported__"
+_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def xray_trace_id(trace_id: int) -> str:
+    """The X-Ray form (`1-<8 hex>-<24 hex>`) of an OTel trace id made by `AwsXRayIdGenerator`."""
+    hex_id = f"{trace_id:032x}"
+    return f"1-{hex_id[:8]}-{hex_id[8:]}"
+
+
+def trace_fields() -> dict[str, str]:
+    """`trace_id`, `span_id` and `xray_trace_id` of the current span (empty outside any trace)."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    return {
+        "trace_id": f"{context.trace_id:032x}",
+        "span_id": f"{context.span_id:016x}",
+        "xray_trace_id": xray_trace_id(context.trace_id),
+    }
+
+
+def current_user() -> str | None:
+    """The authenticated user of the request being served (`enduser.id` baggage), if any."""
+    user = baggage.get_baggage(ENDUSER_ID)
+    return user if isinstance(user, str) and user else None
+
+
+def route_of(scope: Scope | None) -> str | None:
+    """The route template that matched (`/users/{handle}`), once routing ran."""
+    route = scope.get("route") if scope is not None else None
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record; fields passed with `extra=` are kept; secrets scrubbed."""
+
+    def __init__(self, service: str):
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        cached = getattr(record, _CACHED, None)  # stdout and CloudWatch format each record once
+        if isinstance(cached, str):
+            return cached
+        try:
+            line = json.dumps(self._fields(record), default=str, ensure_ascii=False)
+        except Exception as exc:  # a log line must never raise into the code that logs
+            line = json.dumps({"level": "ERROR", "logger": __name__, "message": f"unformattable: {exc!r}"})
+        setattr(record, _CACHED, line)
+        return line
+
+    def _fields(self, record: logging.LogRecord) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": self.service,
+            "logger": record.name,
+            "message": scrub_text(record.getMessage()),
+            **trace_fields(),
+        }
+        user = current_user()
+        if user:
+            fields["user"] = user
+        route = route_of(current_scope.get())
+        if route:
+            fields["route"] = route
+        for key, value in vars(record).items():
+            if key not in _RECORD_FIELDS and not key.startswith("_"):
+                fields[key] = value
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            fields["exception"] = {
+                "type": type(error).__qualname__,
+                "message": scrub_text(str(error)),
+                "stacktrace": scrub_text("".join(traceback.format_exception(error))),
+            }
+        return fields
+
+
+class _DropUvicornDuplicate(logging.Filter):
+    """uvicorn re-logs an unhandled error outside the trace; drop it when the error middleware logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (error is not None and getattr(error, REPORTED, False))
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """Route every logger of the process to stdout as JSON lines; calling it again replaces the handler.
+
+    Args:
+        service: the `service` field of every line.
+        level: the root level (`LOG_LEVEL`).
+    """
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter(service))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)  # watchtower reports delivery failures as warnings: keep them as JSON
+    for noisy in ("httpx", "botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _DropUvicornDuplicate) for f in uvicorn_error.filters):
+        uvicorn_error.addFilter(_DropUvicornDuplicate())
