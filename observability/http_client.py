@@ -12,20 +12,27 @@ from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 
+from observability.transports import TransportName, real_transport
+
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 
 
 def build_transport(
-    *, tracer_provider: TracerProvider | None, inner: httpx.AsyncBaseTransport | None = None
+    *,
+    tracer_provider: TracerProvider | None,
+    inner: httpx.AsyncBaseTransport | None = None,
+    transport_name: TransportName = "aiohttp",
 ) -> httpx.AsyncBaseTransport:
     """The transport stack: OTel client spans around `inner` (a pooled HTTP transport by default).
 
     Args:
         tracer_provider: the process's provider; None leaves the stack untraced.
         inner: the innermost transport.
+        transport_name: which pooled HTTP transport to use when `inner` is None
+            (`HTTP_CLIENT_TRANSPORT`; see `observability.transports`).
     """
-    transport = inner if inner is not None else httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)
+    transport = inner if inner is not None else real_transport(transport_name, DEFAULT_LIMITS)
     if tracer_provider is not None:
         transport = AsyncOpenTelemetryTransport(
             transport, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider()
@@ -39,6 +46,7 @@ def build_client(
     tracer_provider: TracerProvider | None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     inner: httpx.AsyncBaseTransport | None = None,
+    transport_name: TransportName = "aiohttp",
 ) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` for one downstream service; open one per downstream per process.
 
@@ -47,9 +55,7 @@ def build_client(
         tracer_provider: the process's provider; None leaves the client untraced.
         timeout: explicit timeouts (a timeout becomes a 504 at the gateway).
         inner: the innermost transport, for tests.
+        transport_name: `aiohttp` or `httpx`, when `inner` is None.
     """
-    return httpx.AsyncClient(
-        base_url=base_url,
-        timeout=timeout,
-        transport=build_transport(tracer_provider=tracer_provider, inner=inner),
-    )
+    stack = build_transport(tracer_provider=tracer_provider, inner=inner, transport_name=transport_name)
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=stack)

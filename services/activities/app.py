@@ -42,6 +42,7 @@ def create_app(
             tracer_provider=telemetry.tracer_provider,
             timeout=timeout,
             inner=users_transport,
+            transport_name=settings.http_client_transport,
         ) as http:
             app.state.store = store.ActivityStore(engine)
             app.state.users = UsersClient(http)

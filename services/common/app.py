@@ -15,7 +15,7 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool = False) -> FastAPI:
-    """A FastAPI app with `/healthz` (untraced) and server spans when tracing is on.
+    """A FastAPI app with `/healthz` (untraced; names the active integrations) and server spans when on.
 
     Args:
         name: the service's name, also the OpenAPI title.
@@ -24,6 +24,11 @@ def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool =
         edge: whether the app is the public edge (it then distrusts incoming `enduser.id` baggage).
     """
     app = FastAPI(title=name, lifespan=lifespan, telemetry=fastapi_telemetry_off())
+    active = telemetry.active()
+
+    async def _healthz() -> dict[str, Any]:
+        return {"status": "ok", "telemetry": active}
+
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     # Middleware order, outermost first: OTel server span (added by instrument_app, always outermost),
     # then X-Ray segment, then error reporting, then the access log, then the app's own middleware.
@@ -34,7 +39,3 @@ def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool =
     if telemetry.tracer_provider is not None:
         instrument_app(app, telemetry.tracer_provider, trust_incoming_baggage=not edge)
     return app
-
-
-async def _healthz() -> dict[str, Any]:
-    return {"status": "ok"}

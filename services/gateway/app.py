@@ -40,12 +40,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            provider = telemetry.tracer_provider
+            provider, real = telemetry.tracer_provider, settings.http_client_transport
             users = build_client(
-                settings.users_url, tracer_provider=provider, timeout=timeout, inner=users_transport
+                settings.users_url,
+                tracer_provider=provider,
+                timeout=timeout,
+                inner=users_transport,
+                transport_name=real,
             )
             activities = build_client(
-                settings.activities_url, tracer_provider=provider, timeout=timeout, inner=activities_transport
+                settings.activities_url,
+                tracer_provider=provider,
+                timeout=timeout,
+                inner=activities_transport,
+                transport_name=real,
             )
             app.state.users = UsersClient(await stack.enter_async_context(users))
             app.state.activities = ActivitiesClient(await stack.enter_async_context(activities))
