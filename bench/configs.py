@@ -28,7 +28,7 @@ class Config:
     otel: bool = False
     xray: bool = False
     full: bool = False
-    sampling: str = "100%"  # or "default": no sampler variables at all
+    sampling: str = "100%"  # "default": no sampler variables at all; "10%": a ratio at the root
     down: bool = False  # every backend address points at a closed port
     server: dict[str, str] = field(default_factory=dict)
 
@@ -40,6 +40,8 @@ class Config:
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink
             if self.sampling == "100%":
                 env["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
+            elif self.sampling == "10%":
+                env.update(OTEL_TRACES_SAMPLER="parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG="0.1")
         if self.xray:
             port = backends.dead_port if self.down else backends.udp_ports[self.name]
             env["AWS_XRAY_SDK_ENABLED"] = "true"
@@ -71,6 +73,9 @@ ALL = [
     ),
     Config("full-100", "OTel + X-Ray + Rollbar + CloudWatch, 100% sampling", otel=True, xray=True, full=True),
     Config("full-default", "full, default sampling", otel=True, xray=True, full=True, sampling="default"),
+    Config(
+        "full-10", "full, 10% of traces sampled at the root", otel=True, xray=True, full=True, sampling="10%"
+    ),
     Config(
         "full-down", "full, 100% sampling, every backend down", otel=True, xray=True, full=True, down=True
     ),

@@ -1,12 +1,13 @@
 """`python -m bench.profile [config]`: where a configuration's CPU goes, sampled with py-spy under wrk load.
 
 Writes `bench-results/profile-<config>-<service>.txt` (py-spy's collapsed stacks, for flame graph
-tools) and prints, per service, the share of busy samples spent inside each library (inclusive).
+tools) and prints, per service, the share of samples owned by each library (see `owner`).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -17,32 +18,40 @@ from pathlib import Path
 from bench import configs, runner, wrk
 from tests.e2e.harness import Stack, base_env
 
-LIBRARIES = {
-    "opentelemetry": "/opentelemetry/",
-    "observability (ours)": "/observability/",
-    "aiohttp": "/aiohttp/",
-    "httpx/httpcore": "/httpx/|/httpcore/",
-    "sqlalchemy+aiosqlite": "/sqlalchemy/|/aiosqlite/",
-    "pydantic": "/pydantic/",
-    "fastapi+starlette": "/fastapi/|/starlette/",
-    "uvicorn": "/uvicorn/",
-    "logging": "/logging/",
-}
+PACKAGE = re.compile(r"site-packages/([^/]+)/|/(observability|services|bench)/")
+
+
+def owner(stack: str) -> str:
+    """Who a sample's time belongs to: the innermost frame from a package or from this project.
+
+    Standard-library frames (asyncio, threading, json...) are charged to the code that called them;
+    a stack with none (thread start-up) is `stdlib/idle`. py-spy counts a thread blocked in C (a
+    queue's `get`) as busy now and then, so shares are a guide, not an account.
+    """
+    frames = stack.split(";")
+    if frames and "asyncio/runners.py" in frames[-1]:
+        return "event loop (uvloop's C code: I/O, or waiting)"
+    for frame in reversed(frames):
+        match = PACKAGE.search(frame)
+        if match is None:
+            continue
+        package = match.group(1) or f"ours: {match.group(2)}"
+        if package == "opentelemetry":
+            part = re.search(r"site-packages/opentelemetry/([a-z_]+(?:/[a-z_]+)?)", frame)
+            package = f"opentelemetry {part.group(1) if part else ''}".strip()
+        return package
+    return "stdlib/idle"
 
 
 def shares(collapsed: str) -> tuple[int, dict[str, float]]:
-    """Total samples and, per library, the share of samples whose stack passes through it."""
+    """Total samples and each owner's share of them (see `owner`), largest first."""
     total, hits = 0, Counter[str]()
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        n = int(count)
-        total += n
-        for name, patterns in LIBRARIES.items():
-            if any(p in stack for p in patterns.split("|")):
-                hits[name] += n
-    return total, {name: hits[name] / total for name in LIBRARIES} if total else {}
+        if count.isdigit():
+            total += int(count)
+            hits[owner(stack)] += int(count)
+    return total, {name: n / total for name, n in hits.most_common()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,10 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, (spy_process, target) in spies.items():
             spy_process.wait(60)
             total, found = shares(target.read_text() if target.exists() else "")
-            top = ", ".join(
-                f"{lib} {share:.0%}" for lib, share in sorted(found.items(), key=lambda kv: -kv[1])
-            )
-            print(f"{name}: {total} busy samples; {top}")
+            otel = sum(share for lib, share in found.items() if lib.startswith("opentelemetry"))
+            top = ", ".join(f"{lib} {share:.1%}" for lib, share in list(found.items())[:12])
+            print(f"{name}: {total} samples; all opentelemetry {otel:.1%}; {top}")
     return 0
 
 

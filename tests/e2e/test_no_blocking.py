@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.harness import Stack, base_env
+from tests.e2e.harness import Stack, base_env, free_port
 from tests.standins.otlp import OtlpReceiver
 
 pytestmark = pytest.mark.e2e
@@ -25,15 +26,25 @@ ROUTES = ("/api/activities/home", "/api/activities/@worf")
 
 @pytest.fixture(scope="module")
 def watched_stack(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Iterator[Stack]:
-    """Every service traced (100% sampling) with slow-callback logging on."""
-    env = base_env(
-        OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="100",
-        ASYNCIO_SLOW_CALLBACK_MS=str(SLOW_MS),
-    )
-    stack = Stack(tmp_path_factory.mktemp("watched"), env).start()
-    yield stack
-    stack.stop()
+    """Every service with its telemetry on (100% sampling) and slow-callback logging on.
+
+    X-Ray datagrams go to a bound socket nobody reads, Rollbar to a closed port (it only posts on
+    errors); each integration ignores these variables until its code is in.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(("127.0.0.1", 0))
+        env = base_env(
+            OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
+            OTEL_BSP_SCHEDULE_DELAY="100",
+            AWS_XRAY_SDK_ENABLED="true",
+            AWS_XRAY_DAEMON_ADDRESS=f"127.0.0.1:{daemon.getsockname()[1]}",
+            ROLLBAR_ACCESS_TOKEN="no-blocking-test-token",
+            ROLLBAR_ENDPOINT=f"http://127.0.0.1:{free_port()}/api/1/",
+            ASYNCIO_SLOW_CALLBACK_MS=str(SLOW_MS),
+        )
+        stack = Stack(tmp_path_factory.mktemp("watched"), env).start()
+        yield stack
+        stack.stop()
 
 
 async def drive(gateway: str, seconds: float) -> list[int]:
