@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import subprocess
@@ -15,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bench import wrk
+from bench import sinks, wrk
 from bench.configs import Backends, Config
 from bench.report import Sample
 from tests.e2e.harness import REPO, Stack, base_env, free_port, poll
@@ -74,7 +75,7 @@ def start_backends(stack: ExitStack, configs: Sequence[Config], out: Path) -> tu
     for port in backends.udp_ports.values():
         command += ["--udp-port", str(port)]
     pids = [stack.enter_context(process(command, out / "sinks.log", ready="ready")).pid]
-    if any(c.full and not c.down for c in configs):
+    if any(c.full and not c.down for c in configs) and importlib.util.find_spec("moto") is not None:
         moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(backends.moto_port)]
         pids.append(stack.enter_context(process(moto, out / "moto.log")).pid)
         poll(lambda: _answers(f"http://127.0.0.1:{backends.moto_port}/"), timeout=30, what="moto server")
@@ -96,21 +97,6 @@ def active(stack: Stack) -> str:
         body = httpx.get(f"{stack.services[name].url}/healthz", timeout=5).json()
         said.append(", ".join(body.get("telemetry", [])) or "none")
     return " / ".join(said) if len(set(said)) > 1 else said[0]
-
-
-def received(counts: dict[str, Any], configs: Sequence[Config], backends: Backends) -> dict[str, str]:
-    """What the local backends got from each configuration, in words."""
-    words = {}
-    for config in configs:
-        http = {k.split("/", 1)[1]: v for k, v in counts["http"].items() if k.split("/", 1)[0] == config.name}
-        udp = counts["udp"].get(str(backends.udp_ports[config.name]), 0)
-        parts = [
-            f"OTLP {http.get('otlp', 0)} posts ({http.get('otlp_bytes', 0) // 1024} KiB)",
-            f"X-Ray {udp} datagrams",
-            f"Rollbar {http.get('rollbar', 0)} items",
-        ]
-        words[config.name] = ", ".join(parts)
-    return words
 
 
 def measure(
@@ -149,7 +135,7 @@ def measure(
         "about": {c.name: c.about for c in configs},
         "env": {c.name: c.env(backends) for c in configs},
         "active": said,
-        "received": received(counts, configs, backends),
+        "received": sinks.received(counts, configs, backends),
     }
     return run, samples
 

@@ -15,8 +15,11 @@ import json
 import socket
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from bench.configs import Backends, Config
 
 ROLLBAR_REPLY = b'{"err": 0, "result": {"id": null, "uuid": "00000000000000000000000000000000"}}'
 
@@ -84,6 +87,42 @@ def serve_udp(port: int, counts: Counts) -> None:
             counts.add_udp(port)
 
     threading.Thread(target=loop, daemon=True).start()
+
+
+def cloudwatch_events(moto_port: int, group: str) -> int | None:
+    """How many log events the moto server holds in `group` (None: no such group, or no boto3)."""
+    try:
+        import boto3  # type: ignore[import-untyped]
+
+        logs = boto3.client(
+            "logs",
+            endpoint_url=f"http://127.0.0.1:{moto_port}",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        total = 0
+        for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+            name = stream["logStreamName"]
+            total += len(logs.get_log_events(logGroupName=group, logStreamName=name)["events"])
+        return total
+    except Exception:
+        return None
+
+
+def received(counts: dict[str, Any], configs: Sequence[Config], backends: Backends) -> dict[str, str]:
+    """What the local backends got from each configuration, in words."""
+    words = {}
+    for config in configs:
+        http = {k.split("/", 1)[1]: v for k, v in counts["http"].items() if k.split("/", 1)[0] == config.name}
+        udp = counts["udp"].get(str(backends.udp_ports[config.name]), 0)
+        events = cloudwatch_events(backends.moto_port, f"bench-{config.name}") if config.full else None
+        words[config.name] = (
+            f"OTLP {http.get('otlp', 0)} posts ({http.get('otlp_bytes', 0) // 1024} KiB), "
+            f"X-Ray {udp} datagrams, Rollbar {http.get('rollbar', 0)} items, "
+            f"CloudWatch {'no log group' if events is None else f'{events} events (first page)'}"
+        )
+    return words
 
 
 def main(argv: list[str] | None = None) -> int:
