@@ -48,7 +48,10 @@ async def serve() -> AsyncIterator[Serve]:
             task = asyncio.current_task()
             assert task is not None
             handlers.add(task)
-            await handler(reader, writer)
+            try:
+                await handler(reader, writer)
+            finally:
+                writer.close()  # also when cancelled at teardown: no unclosed transport left to GC
 
         server = await asyncio.start_server(tracked, "127.0.0.1", 0)
         servers.append(server)
@@ -60,6 +63,8 @@ async def serve() -> AsyncIterator[Serve]:
     for task in handlers:
         task.cancel()
     await asyncio.gather(*handlers, return_exceptions=True)
+    for server in servers:
+        await server.wait_closed()
 
 
 async def fail(url: str, transport: TransportName, seconds: float = 0.3) -> DownstreamError:
@@ -132,6 +137,7 @@ async def test_exhausted_pool_is_a_502(serve: Serve, transport: TransportName) -
         with pytest.raises(DownstreamError) as caught:
             await call(http, "users", "GET", "/users/garek")
         hanging.cancel()
+        await asyncio.gather(hanging, return_exceptions=True)
     assert (caught.value.http_status, caught.value.timeout) == (502, False)
 
 
