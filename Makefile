@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-unit test-e2e lint typecheck dev token clean
+.PHONY: help install test test-unit test-e2e lint typecheck dev token clean bench bench-quick bench-profile wrk
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,5 +39,18 @@ dev: $(STAMP) ## run users, activities and gateway on 8002, 8001, 8000 without D
 token: $(STAMP) ## print a bearer token for andrewbrown (USER_HANDLE=handle for another)
 	@$(PY) -m services.gateway.token $${USER_HANDLE:-andrewbrown}
 
+wrk: ## install the load generator wrk (apt-get, as root) unless it is already there
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } \
+	  || { echo "wrk is required: sudo apt-get install -y wrk" >&2; exit 1; }
+
+bench: $(STAMP) wrk ## the benchmark (~12 min): every configuration, 5 rounds; writes bench-results/report.{md,json}
+	$(PY) -m bench
+
+bench-quick: $(STAMP) wrk ## the benchmark in under 2 minutes: bare, otel, full, full with backends down, bare on httpx
+	$(PY) -m bench --quick
+
+bench-profile: $(STAMP) wrk ## py-spy profiles of the three services under load with OTel on (bench-results/profile-*.txt)
+	$(PY) -m bench.profile
+
 clean: ## remove the virtualenv, caches and local databases
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data bench-results

@@ -6,6 +6,7 @@ engine) and declines SQLAlchemy 2.1; listening on each engine keeps the provider
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from opentelemetry import trace
@@ -27,22 +28,25 @@ def trace_engine(engine: Engine, tracer_provider: trace.TracerProvider) -> None:
     system = engine.dialect.name
     namespace = engine.url.database or ""
 
+    # A service runs a handful of distinct statements: name and attributes are built once per
+    # statement, not once per query (bounded, so an unbounded variety of statements cannot grow it).
+    @functools.lru_cache(maxsize=256)
+    def describe(statement: str) -> tuple[str, dict[str, str]]:
+        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "QUERY"
+        attributes = {
+            "db.system": system,
+            "db.system.name": system,
+            "db.namespace": namespace,
+            "db.operation.name": operation,
+            "db.query.text": statement,
+        }
+        return f"{operation} {namespace.rsplit('/', 1)[-1]}".strip(), attributes
+
     def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
         if context is None or not trace.get_current_span().get_span_context().is_valid:
             return  # start-up and seeding run outside any request: no orphan traces for them
-        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "QUERY"
-        span = tracer.start_span(
-            f"{operation} {namespace.rsplit('/', 1)[-1]}".strip(),
-            kind=SpanKind.CLIENT,
-            attributes={
-                "db.system": system,
-                "db.system.name": system,
-                "db.namespace": namespace,
-                "db.operation.name": operation,
-                "db.query.text": statement,
-            },
-        )
-        setattr(context, _SPAN, span)
+        name, attributes = describe(statement)
+        setattr(context, _SPAN, tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes))
 
     def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
         span = getattr(context, _SPAN, None)

@@ -12,6 +12,7 @@ from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 
+from observability.transports import TransportName, real_transport
 from observability.xray import XRay, wrap_transport
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
@@ -23,6 +24,7 @@ def build_transport(
     tracer_provider: TracerProvider | None,
     inner: httpx.AsyncBaseTransport | None = None,
     xray: XRay | None = None,
+    transport_name: TransportName = "aiohttp",
 ) -> httpx.AsyncBaseTransport:
     """The transport stack: OTel client spans around X-Ray subsegments around `inner`.
 
@@ -30,8 +32,10 @@ def build_transport(
         tracer_provider: the process's provider; None leaves the stack untraced.
         inner: the innermost transport (a pooled HTTP transport by default).
         xray: the process's X-Ray handle; None leaves calls out of X-Ray.
+        transport_name: which pooled HTTP transport to use when `inner` is None
+            (`HTTP_CLIENT_TRANSPORT`; see `observability.transports`).
     """
-    transport = inner if inner is not None else httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)
+    transport = inner if inner is not None else real_transport(transport_name, DEFAULT_LIMITS)
     if xray is not None:
         transport = wrap_transport(transport, xray)
     if tracer_provider is not None:
@@ -48,6 +52,7 @@ def build_client(
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     inner: httpx.AsyncBaseTransport | None = None,
     xray: XRay | None = None,
+    transport_name: TransportName = "aiohttp",
 ) -> httpx.AsyncClient:
     """An `httpx.AsyncClient` for one downstream service; open one per downstream per process.
 
@@ -57,9 +62,9 @@ def build_client(
         timeout: explicit timeouts (a timeout becomes a 504 at the gateway).
         inner: the innermost transport, for tests.
         xray: the process's X-Ray handle, if X-Ray is on.
+        transport_name: `aiohttp` or `httpx`, when `inner` is None.
     """
-    return httpx.AsyncClient(
-        base_url=base_url,
-        timeout=timeout,
-        transport=build_transport(tracer_provider=tracer_provider, inner=inner, xray=xray),
+    stack = build_transport(
+        tracer_provider=tracer_provider, inner=inner, xray=xray, transport_name=transport_name
     )
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=stack)

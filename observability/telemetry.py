@@ -36,6 +36,14 @@ class Telemetry:
         """
         return (self.tracer_provider or self._noop).get_tracer(name)
 
+    def active(self) -> list[str]:
+        """The integrations this process configured: every public field that is set (for `/healthz`)."""
+        return sorted(
+            name
+            for name, value in vars(self).items()
+            if not name.startswith("_") and name != "service_name" and value is not None
+        )
+
     def force_flush(self, timeout_millis: int = 5_000) -> None:
         """Send what is buffered now, waiting at most `timeout_millis`; never raises."""
         if self.tracer_provider is None:

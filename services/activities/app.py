@@ -46,6 +46,7 @@ def create_app(
             timeout=timeout,
             inner=users_transport,
             xray=telemetry.xray,
+            transport_name=settings.http_client_transport,
         ) as http:
             app.state.store = store.ActivityStore(engine)
             app.state.users = UsersClient(http)

@@ -16,17 +16,18 @@ from services.users.schemas import Handle
 router = APIRouter()
 
 
-def _store(request: Request) -> ActivityStore:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, on every request.
+async def _store(request: Request) -> ActivityStore:
     store: ActivityStore = request.app.state.store
     return store
 
 
-def _users(request: Request) -> UsersClient:
+async def _users(request: Request) -> UsersClient:
     users: UsersClient = request.app.state.users
     return users
 
 
-def _tracer(request: Request) -> Tracer:
+async def _tracer(request: Request) -> Tracer:
     tracer: Tracer = request.app.state.tracer
     return tracer
 

@@ -19,7 +19,7 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool = False) -> FastAPI:
-    """A FastAPI app with `/healthz` (untraced) and server spans when tracing is on.
+    """A FastAPI app with `/healthz` (untraced; names the active integrations) and server spans when on.
 
     Args:
         name: the service's name, also the OpenAPI title.
@@ -30,6 +30,11 @@ def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool =
     if telemetry.reporting is not None:
         lifespan = with_reporting(telemetry.reporting, lifespan)
     app = FastAPI(title=name, lifespan=lifespan, telemetry=fastapi_telemetry_off())
+    active = telemetry.active()
+
+    async def _healthz() -> dict[str, Any]:
+        return {"status": "ok", "telemetry": active}
+
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     # Middleware order, outermost first: the OTel server span (instrument_app keeps it outermost),
     # then what the service's own factory adds after this (the gateway: traceresponse, end user),
@@ -47,7 +52,3 @@ def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool =
     if telemetry.tracer_provider is not None:
         instrument_app(app, telemetry.tracer_provider, trust_incoming_baggage=not edge)
     return app
-
-
-async def _healthz() -> dict[str, Any]:
-    return {"status": "ok"}

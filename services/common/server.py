@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -48,15 +49,50 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
     telemetry = telemetry_mod.configure(settings, service_name=service_name)
     try:
         app = create_app(settings, telemetry)
-        # log_config=None: uvicorn's dictConfig would close every handler already built (CloudWatch's).
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
             host=settings.host,
             port=settings.port,
             log_level="warning",
             lifespan="on",
             loop=settings.server_loop,
-            log_config=None,
+            http=settings.server_http,
+            log_config=None,  # uvicorn's dictConfig would close every handler already built (CloudWatch's)
         )
+        server = uvicorn.Server(config)
+        log.info(
+            "serving on %s:%d (loop %s, http %s, client transport %s)",
+            settings.host,
+            settings.port,
+            settings.server_loop,
+            settings.server_http,
+            settings.http_client_transport,
+        )
+        run_loop(server.serve(), config.get_loop_factory(), settings.asyncio_slow_callback_ms)
     finally:
         telemetry.shutdown()
+
+
+def run_loop(
+    main: Coroutine[Any, Any, None],
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None,
+    slow_callback_ms: float | None,
+) -> None:
+    """Run `main` to completion; with `slow_callback_ms`, in asyncio debug mode logging slow callbacks.
+
+    Args:
+        main: the server's coroutine.
+        loop_factory: makes the event loop (uvloop or asyncio's own).
+        slow_callback_ms: log ("Executing ... took N seconds", logger `asyncio`) every callback that
+            holds the loop longer than this; None runs without debug mode.
+    """
+    debug = slow_callback_ms is not None
+
+    async def watched() -> None:
+        if slow_callback_ms is not None:
+            asyncio.get_running_loop().slow_callback_duration = slow_callback_ms / 1000
+            log.info("asyncio debug on: logging callbacks slower than %s ms", slow_callback_ms)
+        await main
+
+    with asyncio.Runner(debug=debug, loop_factory=loop_factory) as runner:
+        runner.run(watched())

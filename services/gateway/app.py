@@ -41,12 +41,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             provider, xray = telemetry.tracer_provider, telemetry.xray
+            real = settings.http_client_transport
             users = build_client(
                 settings.users_url,
                 tracer_provider=provider,
                 timeout=timeout,
                 inner=users_transport,
                 xray=xray,
+                transport_name=real,
             )
             activities = build_client(
                 settings.activities_url,
@@ -54,6 +56,7 @@ def create_app(
                 timeout=timeout,
                 inner=activities_transport,
                 xray=xray,
+                transport_name=real,
             )
             app.state.users = UsersClient(await stack.enter_async_context(users))
             app.state.activities = ActivitiesClient(await stack.enter_async_context(activities))

@@ -88,7 +88,7 @@ class EndUserMiddleware:
         return user
 
 
-def _current_user(request: Request) -> str:
+async def _current_user(request: Request) -> str:
     user = request.scope.get(USER_KEY)
     if user is None:
         raise HTTPException(

@@ -16,12 +16,13 @@ from services.users.schemas import Handle
 router = APIRouter(prefix="/api")
 
 
-def _activities(request: Request) -> ActivitiesClient:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, on every request.
+async def _activities(request: Request) -> ActivitiesClient:
     client: ActivitiesClient = request.app.state.activities
     return client
 
 
-def _users(request: Request) -> UsersClient:
+async def _users(request: Request) -> UsersClient:
     client: UsersClient = request.app.state.users
     return client
 

@@ -12,7 +12,8 @@ from services.users.store import UserStore
 router = APIRouter()
 
 
-def _store(request: Request) -> UserStore:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, on every request.
+async def _store(request: Request) -> UserStore:
     store: UserStore = request.app.state.store
     return store
 

@@ -27,15 +27,6 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 # Variables whose settings fields arrive with branches not merged here; the names are those DESIGN.md's
 # configuration table and those branches use. Empty it as they merge:
 # test_pending_variables_are_not_yet_settings fails for a name a settings class already reads.
-PENDING = frozenset(
-    {
-        # the benchmark's serving choices (issue 6)
-        "UVICORN_LOOP",
-        "UVICORN_HTTP",
-        "HTTP_CLIENT_TRANSPORT",
-        "ASYNCIO_SLOW_CALLBACK_MS",
-    }
-)
 # Read by botocore's credential chain (and the X-Ray daemon), never by the services' settings.
 READ_BY_LIBRARIES = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
 
@@ -55,7 +46,7 @@ def settings_names(cls: type[BaseSettings]) -> set[str]:
 
 def unknown_variables(names: set[str], cls: type[BaseSettings]) -> set[str]:
     """Names that nothing reads: not a setting, not pending, not a library's own."""
-    return names - settings_names(cls) - PENDING - READ_BY_LIBRARIES
+    return names - settings_names(cls) - READ_BY_LIBRARIES
 
 
 def load(cls: type[BaseSettings], env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -95,12 +86,6 @@ def test_a_misspelt_variable_is_caught() -> None:
     names = {"USERS_URL", "USER_URL", "OTEL_EXPORTER_OTLP_ENDPIONT", "ROLLBAR_ACCESS_TOKEN"}
     assert unknown_variables(names, ActivitiesSettings) == {"USER_URL", "OTEL_EXPORTER_OTLP_ENDPIONT"}
     assert unknown_variables({"ACTIVITIES_URL"}, UsersSettings) == {"ACTIVITIES_URL"}
-
-
-def test_pending_variables_are_not_yet_settings() -> None:
-    """PENDING only holds names no settings class reads yet (remove them once their branch is merged)."""
-    read = set().union(*(settings_names(cls) for cls in SETTINGS.values()))
-    assert PENDING & read == set(), "these are settings now: remove them from PENDING"
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)

@@ -27,7 +27,7 @@ from tests.compose import (
     variables,
 )
 from tests.dockerfile import dockerfile_instructions, healthcheck_command, image_env
-from tests.unit.test_compose import PENDING, READ_BY_LIBRARIES, SETTINGS, load, settings_names
+from tests.unit.test_compose import READ_BY_LIBRARIES, SETTINGS, load, settings_names
 
 
 @pytest.mark.parametrize("key", ["", "hcaik_test"])
@@ -70,7 +70,7 @@ def test_collector_listens_where_compose_says_and_gets_every_variable_it_expands
 def test_env_example_lists_every_setting() -> None:
     """.env.example names every variable the services' settings read, and every pending one."""
     values, commented = env_example()
-    every = set().union(*(settings_names(cls) for cls in SETTINGS.values())) | PENDING | READ_BY_LIBRARIES
+    every = set().union(*(settings_names(cls) for cls in SETTINGS.values())) | READ_BY_LIBRARIES
     assert every - set(values) - commented == set()
 
 
