@@ -83,8 +83,11 @@ class ServiceProcess:
 
     def stop(self, timeout: float = 15) -> int | None:
         """SIGTERM, as compose and uvicorn expect; the lifespan flushes telemetry on the way out."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else None
+        if self.process is None:
+            return None
+        if self.process.poll() is not None:
+            self._log.close()
+            return self.process.returncode
         self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout)
@@ -114,8 +117,12 @@ class Stack:
             "activities", DATABASE_URL=f"sqlite:///{self.tmp}/activities.db", USERS_URL=users.url
         )
         self._make("gateway", USERS_URL=users.url, ACTIVITIES_URL=activities.url)
-        for name in ("users", "activities", "gateway"):
-            self.services[name].start()
+        try:
+            for name in ("users", "activities", "gateway"):
+                self.services[name].start()
+        except BaseException:
+            self.stop()  # one failed to start: leave no orphan of the others behind
+            raise
         return self
 
     def _make(self, name: str, **wiring: str) -> ServiceProcess:
