@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from observability.http_client import build_client
 from observability.telemetry import Telemetry
 from services.activities import routes, store
 from services.activities.settings import ActivitiesSettings
-from services.common import db
 from services.common.app import new_app
 from services.common.debug import debug_router
 from services.common.downstream import install_error_handlers
+from services.common.resources import downstream_client, open_database
 from services.users.client import UsersClient
 
 
@@ -35,27 +34,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = db.create_engine(
-            settings.database_url, tracer_provider=telemetry.tracer_provider, xray=telemetry.xray
-        )
-        await db.prepare(engine, store.metadata, store.seed)
-        timeout = httpx.Timeout(settings.downstream_timeout, connect=min(2.0, settings.downstream_timeout))
-        async with build_client(
-            settings.users_url,
-            tracer_provider=telemetry.tracer_provider,
-            timeout=timeout,
-            inner=users_transport,
-            xray=telemetry.xray,
-            transport_name=settings.http_client_transport,
-        ) as http:
+        async with (
+            open_database(settings, telemetry, store.activities, store.demo_rows) as engine,
+            downstream_client(settings, telemetry, settings.users_url, users_transport) as http,
+        ):
             app.state.store = store.ActivityStore(engine)
             app.state.users = UsersClient(http)
             app.state.tracer = telemetry.tracer(__name__)
-            try:
-                yield
-            finally:
-                await engine.dispose()
-                telemetry.force_flush()
+            yield
 
     app = new_app(telemetry.service_name, telemetry, lifespan)
     install_error_handlers(app)

@@ -4,37 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from opentelemetry.trace import Tracer
 
 from services.activities import enrich
 from services.activities.schemas import Activity, NewActivity
 from services.activities.store import ActivityStore
+from services.common.resources import from_state
 from services.users.client import UsersClient
 from services.users.schemas import Handle
 
 router = APIRouter()
 
 
-# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, on every request.
-async def _store(request: Request) -> ActivityStore:
-    store: ActivityStore = request.app.state.store
-    return store
-
-
-async def _users(request: Request) -> UsersClient:
-    users: UsersClient = request.app.state.users
-    return users
-
-
-async def _tracer(request: Request) -> Tracer:
-    tracer: Tracer = request.app.state.tracer
-    return tracer
-
-
-StoreDep = Annotated[ActivityStore, Depends(_store)]
-UsersDep = Annotated[UsersClient, Depends(_users)]
-TracerDep = Annotated[Tracer, Depends(_tracer)]
+StoreDep = Annotated[ActivityStore, from_state("store")]
+UsersDep = Annotated[UsersClient, from_state("users")]
+TracerDep = Annotated[Tracer, from_state("tracer")]
 
 
 @router.get("/activities/home", response_model=list[Activity])

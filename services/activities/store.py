@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.activities.schemas import Activity
 
@@ -32,19 +33,13 @@ DEMO_POSTS = [
 FEED_LENGTH = 20
 
 
-async def seed(conn: AsyncConnection) -> None:
-    """Insert the demo posts when the table is empty."""
-    count = (await conn.execute(select(func.count()).select_from(activities))).scalar_one()
-    if count:
-        return
+def demo_rows() -> list[dict[str, Any]]:
+    """The demo feed, as rows dated back from now."""
     now = datetime.now(UTC)
-    await conn.execute(
-        insert(activities),
-        [
-            {"uuid": str(uuid.uuid4()), "handle": h, "message": m, "created_at": now - timedelta(hours=age)}
-            for h, m, age in DEMO_POSTS
-        ],
-    )
+    return [
+        {"uuid": str(uuid.uuid4()), "handle": h, "message": m, "created_at": now - timedelta(hours=age)}
+        for h, m, age in DEMO_POSTS
+    ]
 
 
 class ActivityStore:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,6 +28,7 @@ def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool =
         lifespan: opens and closes the service's resources.
         edge: whether the app is the public edge (it then distrusts incoming `enduser.id` baggage).
     """
+    lifespan = _flushing(telemetry, lifespan)
     if telemetry.reporting is not None:
         lifespan = with_reporting(telemetry.reporting, lifespan)
     app = FastAPI(title=name, lifespan=lifespan, telemetry=fastapi_telemetry_off())
@@ -52,3 +54,17 @@ def new_app(name: str, telemetry: Telemetry, lifespan: Lifespan, *, edge: bool =
     if telemetry.tracer_provider is not None:
         instrument_app(app, telemetry.tracer_provider, trust_incoming_baggage=not edge)
     return app
+
+
+def _flushing(telemetry: Telemetry, lifespan: Lifespan) -> Lifespan:
+    """`lifespan`, then the spans buffered so far are sent (off the event loop) before the process ends."""
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with lifespan(app):
+                yield
+        finally:
+            await asyncio.to_thread(telemetry.force_flush)
+
+    return run

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.sdk.trace import TracerProvider
-from sqlalchemy import MetaData
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from observability.db import trace_engine
 from observability.xray import XRay, record_engine
 
-Seed = Callable[[AsyncConnection], Awaitable[None]]
+Seed = Callable[[], list[dict[str, Any]]]
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -57,14 +58,15 @@ def create_engine(
     return engine
 
 
-async def prepare(engine: AsyncEngine, metadata: MetaData, seed: Seed) -> None:
-    """Create the tables if missing and seed them once, in one transaction.
+async def prepare(engine: AsyncEngine, table: Table, seed: Seed) -> None:
+    """Create the service's tables if missing and seed `table` while it is empty, in one transaction.
 
     Args:
         engine: the service's engine.
-        metadata: its tables.
-        seed: inserts demo rows; called only when the first table is empty.
+        table: the table to seed (its metadata's other tables are created too).
+        seed: the demo rows, asked for only when `table` is empty.
     """
     async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-        await seed(conn)
+        await conn.run_sync(table.metadata.create_all)
+        if (await conn.execute(select(func.count()).select_from(table))).scalar_one() == 0:
+            await conn.execute(insert(table), seed())

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 
-from observability.http_client import build_client
 from observability.telemetry import Telemetry
 from observability.tracing import TraceResponseMiddleware
 from services.activities.client import ActivitiesClient
 from services.common.app import new_app
 from services.common.downstream import install_error_handlers
+from services.common.resources import downstream_client
 from services.gateway import debug, routes
 from services.gateway.auth import EndUserMiddleware
 from services.gateway.settings import GatewaySettings
@@ -35,32 +35,17 @@ def create_app(
         users_transport: the innermost transport to users (tests route it to an in-process app).
         activities_transport: the same for activities.
     """
-    timeout = httpx.Timeout(settings.downstream_timeout, connect=min(2.0, settings.downstream_timeout))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            provider, xray = telemetry.tracer_provider, telemetry.xray
-            real = settings.http_client_transport
-            users = build_client(
-                settings.users_url,
-                tracer_provider=provider,
-                timeout=timeout,
-                inner=users_transport,
-                xray=xray,
-                transport_name=real,
-            )
-            activities = build_client(
-                settings.activities_url,
-                tracer_provider=provider,
-                timeout=timeout,
-                inner=activities_transport,
-                xray=xray,
-                transport_name=real,
-            )
-            app.state.users = UsersClient(await stack.enter_async_context(users))
-            app.state.activities = ActivitiesClient(await stack.enter_async_context(activities))
-            stack.callback(telemetry.force_flush)
+        async with (
+            downstream_client(settings, telemetry, settings.users_url, users_transport) as users,
+            downstream_client(
+                settings, telemetry, settings.activities_url, activities_transport
+            ) as activities,
+        ):
+            app.state.users = UsersClient(users)
+            app.state.activities = ActivitiesClient(activities)
             yield
 
     app = new_app(telemetry.service_name, telemetry, lifespan, edge=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path
 
 from services.activities.client import ActivitiesClient
+from services.common.resources import from_state
 from services.gateway.auth import CurrentUserDep
 from services.gateway.schemas import Activity, CreateActivity, ProfilePage
 from services.users.client import UsersClient
@@ -16,19 +17,8 @@ from services.users.schemas import Handle
 router = APIRouter(prefix="/api")
 
 
-# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, on every request.
-async def _activities(request: Request) -> ActivitiesClient:
-    client: ActivitiesClient = request.app.state.activities
-    return client
-
-
-async def _users(request: Request) -> UsersClient:
-    client: UsersClient = request.app.state.users
-    return client
-
-
-ActivitiesDep = Annotated[ActivitiesClient, Depends(_activities)]
-UsersDep = Annotated[UsersClient, Depends(_users)]
+ActivitiesDep = Annotated[ActivitiesClient, from_state("activities")]
+UsersDep = Annotated[UsersClient, from_state("users")]
 
 
 @router.get("/activities/home", response_model=list[Activity])

@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from observability.telemetry import Telemetry
-from services.common import db
 from services.common.app import new_app
 from services.common.debug import debug_router
+from services.common.resources import open_database
 from services.users import routes, store
 from services.users.settings import UsersSettings
 
@@ -25,16 +25,9 @@ def create_app(settings: UsersSettings, telemetry: Telemetry) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = db.create_engine(
-            settings.database_url, tracer_provider=telemetry.tracer_provider, xray=telemetry.xray
-        )
-        await db.prepare(engine, store.metadata, store.seed)
-        app.state.store = store.UserStore(engine)
-        try:
+        async with open_database(settings, telemetry, store.users, store.demo_rows) as engine:
+            app.state.store = store.UserStore(engine)
             yield
-        finally:
-            await engine.dispose()
-            telemetry.force_flush()
 
     app = new_app(telemetry.service_name, telemetry, lifespan)
     app.include_router(routes.router)

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query
 
+from services.common.resources import from_state
 from services.users.schemas import MAX_BATCH, Handle, Profile
 from services.users.store import UserStore
 
 router = APIRouter()
 
 
-# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread, on every request.
-async def _store(request: Request) -> UserStore:
-    store: UserStore = request.app.state.store
-    return store
-
-
-StoreDep = Annotated[UserStore, Depends(_store)]
+StoreDep = Annotated[UserStore, from_state("store")]
 
 
 @router.get("/users/{handle}", response_model=Profile)

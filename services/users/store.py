@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.users.schemas import Profile
 
@@ -27,11 +28,9 @@ DEMO_USERS = [
 ]
 
 
-async def seed(conn: AsyncConnection) -> None:
-    """Insert the demo users when the table is empty."""
-    count = (await conn.execute(select(func.count()).select_from(users))).scalar_one()
-    if count == 0:
-        await conn.execute(insert(users), [p.model_dump() for p in DEMO_USERS])
+def demo_rows() -> list[dict[str, Any]]:
+    """The demo users, as rows."""
+    return [profile.model_dump() for profile in DEMO_USERS]
 
 
 class UserStore:
