@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from google.protobuf.message import DecodeError
@@ -15,20 +14,16 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from tests.standins.http import LoopbackServer, QuietHandler
+from tests.topology import SpanRecord
+
 KINDS = {1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
 
 
 @dataclass(frozen=True)
-class ReceivedSpan:
+class ReceivedSpan(SpanRecord):
     """One decoded span, with its service taken from the resource it came in."""
 
-    service: str
-    name: str
-    kind: str
-    trace_id: str
-    span_id: str
-    parent_span_id: str
-    attributes: dict[str, Any]
     resource: dict[str, Any]
     status_code: int
     events: tuple[str, ...]
@@ -76,17 +71,16 @@ class OtlpReceiver:
     requests: list[dict[str, str]] = field(default_factory=list)
     rejected: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
+    _server: LoopbackServer = field(default_factory=LoopbackServer)
 
     @property
     def endpoint(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.base_url
 
     def start(self) -> OtlpReceiver:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if self.headers.get("Content-Encoding") == "gzip":
@@ -111,17 +105,11 @@ class OtlpReceiver:
                 self.end_headers()
                 self.wfile.write(reply)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server.serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self._server.stop()
 
     def snapshot(self) -> list[ReceivedSpan]:
         with self._lock:

@@ -6,8 +6,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.standins.http import LoopbackServer, QuietHandler
 
 
 @dataclass
@@ -19,17 +20,16 @@ class RollbarStandIn:
     items: list[dict[str, Any]] = field(default_factory=list)
     rejected: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
+    _server: LoopbackServer = field(default_factory=LoopbackServer)
 
     @property
     def endpoint(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api/1"
+        return f"{self._server.base_url}/api/1"
 
     def start(self) -> RollbarStandIn:
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 time.sleep(standin.delay)
@@ -55,18 +55,11 @@ class RollbarStandIn:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server.serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self._server.stop()
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
