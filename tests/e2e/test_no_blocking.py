@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.harness import Stack, base_env, free_port
+from tests.standins.cloudwatch import CloudWatchStandIn
 from tests.standins.otlp import OtlpReceiver
 
 pytestmark = pytest.mark.e2e
@@ -25,11 +26,13 @@ ROUTES = ("/api/activities/home", "/api/activities/@worf")
 
 
 @pytest.fixture(scope="module")
-def watched_stack(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Iterator[Stack]:
-    """Every service with its telemetry on (100% sampling) and slow-callback logging on.
+def watched_stack(
+    tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver, cloudwatch: CloudWatchStandIn
+) -> Iterator[Stack]:
+    """Every service with all its telemetry on (100% sampling) and slow-callback logging on.
 
     X-Ray datagrams go to a bound socket nobody reads, Rollbar to a closed port (it only posts on
-    errors); each integration ignores these variables until its code is in.
+    errors), log lines to moto as CloudWatch Logs.
     """
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
         daemon.bind(("127.0.0.1", 0))
@@ -40,6 +43,12 @@ def watched_stack(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) 
             AWS_XRAY_DAEMON_ADDRESS=f"127.0.0.1:{daemon.getsockname()[1]}",
             ROLLBAR_ACCESS_TOKEN="no-blocking-test-token",
             ROLLBAR_ENDPOINT=f"http://127.0.0.1:{free_port()}/api/1/",
+            CLOUDWATCH_LOG_GROUP="/cruddur/no-blocking",
+            CLOUDWATCH_SEND_INTERVAL="0.5",
+            AWS_REGION="us-east-1",
+            AWS_ENDPOINT_URL=cloudwatch.endpoint,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
             ASYNCIO_SLOW_CALLBACK_MS=str(SLOW_MS),
         )
         stack = Stack(tmp_path_factory.mktemp("watched"), env).start()
@@ -70,6 +79,8 @@ def test_no_slow_callback_under_load(watched_stack: Stack) -> None:
     services = watched_stack.services.values()
     for service in services:
         assert "asyncio debug on" in service.output(), f"{service.name} runs without slow-callback logging"
+        active = httpx.get(f"{service.url}/healthz").json()["telemetry"]
+        assert active == ["reporting", "tracer_provider", "xray"], f"{service.name}: only {active} on"
     # The first requests pay one-off costs (imports on first use, filling the connection pools).
     assert set(asyncio.run(drive(watched_stack.gateway, WARM_UP))) == {200}
     offsets = {s.name: len(s.output()) for s in services}
