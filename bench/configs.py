@@ -35,6 +35,9 @@ class Config:
     def env(self, backends: Backends) -> dict[str, str]:
         """The environment variables this configuration adds to a clean one."""
         env = dict(self.server)
+        if not (self.otel or self.xray or self.full):
+            # Trace context is on by default (spans made, not exported): bare switches it off too.
+            env["OTEL_SDK_DISABLED"] = "true"
         sink = f"http://127.0.0.1:{backends.dead_port if self.down else backends.sink_port}/{self.name}"
         if self.otel:
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink

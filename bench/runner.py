@@ -124,6 +124,7 @@ def measure(
                 print(f"round {r + 1}/{rounds} {config.name}: {samples[-1]}", flush=True)
         time.sleep(6)  # let the batch processors flush before reading what arrived
         counts = httpx.get(f"http://127.0.0.1:{backends.sink_port}/_counts", timeout=5).json()
+        received = sinks.received(counts, configs, backends)  # while moto is still up
     run = {
         "mode": mode,
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -135,7 +136,7 @@ def measure(
         "about": {c.name: c.about for c in configs},
         "env": {c.name: c.env(backends) for c in configs},
         "active": said,
-        "received": sinks.received(counts, configs, backends),
+        "received": received,
     }
     return run, samples
 

@@ -26,6 +26,7 @@ class Telemetry:
     tracer_provider: TracerProvider | None = None
     xray: XRay | None = None
     reporting: Reporting | None = None
+    otlp_endpoint: str | None = None
     _noop: trace.NoOpTracerProvider = field(default_factory=trace.NoOpTracerProvider, repr=False)
 
     def tracer(self, name: str) -> trace.Tracer:
@@ -37,12 +38,16 @@ class Telemetry:
         return (self.tracer_provider or self._noop).get_tracer(name)
 
     def active(self) -> list[str]:
-        """The integrations this process configured: every public field that is set (for `/healthz`)."""
-        return sorted(
-            name
-            for name, value in vars(self).items()
-            if not name.startswith("_") and name != "service_name" and value is not None
-        )
+        """The integrations on in this process, by name (for `/healthz` and the benchmark report)."""
+        reporting = self.reporting
+        on = {
+            "otel": self.tracer_provider is not None,
+            "otlp": self.otlp_endpoint is not None,
+            "xray": self.xray is not None,
+            "rollbar": reporting is not None and reporting.errors.sender is not None,
+            "cloudwatch": reporting is not None and reporting.cloudwatch is not None,
+        }
+        return [name for name, is_on in on.items() if is_on]
 
     def force_flush(self, timeout_millis: int = 5_000) -> None:
         """Send what is buffered now, waiting at most `timeout_millis`; never raises."""
@@ -106,4 +111,7 @@ def configure(
         log.info(
             "tracing on, not exporting: set OTEL_EXPORTER_OTLP_ENDPOINT or HONEYCOMB_API_KEY to send spans"
         )
-    return Telemetry(service_name=name, tracer_provider=provider, xray=xray, reporting=reporting)
+    endpoint = settings.otlp_traces_endpoint() if settings.exporting and span_exporter is None else None
+    return Telemetry(
+        service_name=name, tracer_provider=provider, xray=xray, reporting=reporting, otlp_endpoint=endpoint
+    )

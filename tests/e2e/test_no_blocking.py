@@ -80,7 +80,9 @@ def test_no_slow_callback_under_load(watched_stack: Stack) -> None:
     for service in services:
         assert "asyncio debug on" in service.output(), f"{service.name} runs without slow-callback logging"
         active = httpx.get(f"{service.url}/healthz").json()["telemetry"]
-        assert active == ["reporting", "tracer_provider", "xray"], f"{service.name}: only {active} on"
+        assert active == ["otel", "otlp", "xray", "rollbar", "cloudwatch"], (
+            f"{service.name}: only {active} on"
+        )
     # The first requests pay one-off costs (imports on first use, filling the connection pools).
     assert set(asyncio.run(drive(watched_stack.gateway, WARM_UP))) == {200}
     offsets = {s.name: len(s.output()) for s in services}

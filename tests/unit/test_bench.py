@@ -94,7 +94,10 @@ def test_full_configuration_sets_every_integration_by_its_design_name() -> None:
     assert env["AWS_XRAY_SDK_ENABLED"] == "true" and env["AWS_XRAY_DAEMON_ADDRESS"] == "127.0.0.1:1002"
     assert env["ROLLBAR_ENDPOINT"] == "http://127.0.0.1:1001/full-100/api/1/"
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1004" and env["CLOUDWATCH_LOG_GROUP"]
-    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in configs.ALL[0].env(BACKENDS), "bare has no telemetry"
+    bare = configs.ALL[0].env(BACKENDS)
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in bare and bare["OTEL_SDK_DISABLED"] == "true", (
+        "bare has no telemetry"
+    )
 
 
 def test_down_configuration_points_every_backend_at_a_closed_port() -> None:

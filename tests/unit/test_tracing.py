@@ -85,6 +85,7 @@ async def test_sdk_disabled_means_no_trace_context() -> None:
         settings = GatewaySettings(otel_sdk_disabled=disabled)
         tel = telemetry.configure(settings, service_name="gateway")
         assert (tel.tracer_provider is None) is disabled
+        assert tel.active() == ([] if disabled else ["otel"])
         app = create_app(settings, tel, activities_transport=httpx.MockTransport(activities))
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
         async with app.router.lifespan_context(app), client:
