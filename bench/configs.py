@@ -7,6 +7,9 @@ simply ignores its variables (the report shows, per configuration, what each pro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class Config:
             port = backends.dead_port if self.down else backends.udp_ports[self.name]
             env["AWS_XRAY_SDK_ENABLED"] = "true"
             env["AWS_XRAY_DAEMON_ADDRESS"] = f"127.0.0.1:{port}"
+            # With X-Ray on, its rules make the root decision (OTEL_TRACES_SAMPLER is not used):
+            # "default" keeps the shipped rules (5 a second, then 10%).
+            if self.sampling in RULES:
+                env["XRAY_SAMPLING_RULES"] = str(RULES[self.sampling])
         if self.full:
             moto = backends.dead_port if self.down else backends.moto_port
             env.update(
@@ -63,6 +70,7 @@ class Config:
         return env
 
 
+RULES = {"100%": HERE / "xray-rules-all.json", "10%": HERE / "xray-rules-10.json"}
 HTTPX_ASYNCIO = {"HTTP_CLIENT_TRANSPORT": "httpx", "SERVER_LOOP": "asyncio", "SERVER_HTTP": "h11"}
 AIOHTTP_ASYNCIO = {"HTTP_CLIENT_TRANSPORT": "aiohttp", "SERVER_LOOP": "asyncio", "SERVER_HTTP": "h11"}
 

@@ -27,7 +27,7 @@ class Reporting:
 
     errors: ErrorReporter
     cloudwatch: CloudWatchHandler | None = None
-    close_timeout: float = 5.0
+    close_timeout: float = 3.0
 
     def open(self) -> None:
         """Start the background threads and attach the CloudWatch handler; never blocks, never raises."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ class Telemetry:
         }
         return [name for name, is_on in on.items() if is_on]
 
-    def force_flush(self, timeout_millis: int = 5_000) -> None:
+    def force_flush(self, timeout_millis: int = 3_000) -> None:
         """Send what is buffered now, waiting at most `timeout_millis`; never raises."""
         if self.tracer_provider is None:
             return
@@ -58,16 +59,29 @@ class Telemetry:
         except Exception:
             log.warning("telemetry flush failed", exc_info=True)
 
-    def shutdown(self) -> None:
-        """Flush and stop the exporters; never raises."""
+    def shutdown(self, timeout: float = 3.0) -> None:
+        """Flush and stop the exporters, giving up after `timeout` seconds; never raises.
+
+        The OTLP exporter retries a backend that is down for up to its own timeout per batch, so an
+        unbounded shutdown outlives a container's stop grace period; what is unsent by then is lost.
+        """
         if self.xray is not None:
             self.xray.shutdown()
-        if self.tracer_provider is None:
+        provider = self.tracer_provider
+        if provider is None:
             return
-        try:
-            self.tracer_provider.shutdown()
-        except Exception:
-            log.warning("telemetry shutdown failed", exc_info=True)
+
+        def stop() -> None:
+            try:
+                provider.shutdown()
+            except Exception:
+                log.warning("telemetry shutdown failed", exc_info=True)
+
+        stopping = threading.Thread(target=stop, name="telemetry-shutdown", daemon=True)
+        stopping.start()
+        stopping.join(timeout)
+        if stopping.is_alive():
+            log.warning("telemetry shutdown: spans still unsent after %.0fs are dropped", timeout)
 
 
 def configure(

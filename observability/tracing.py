@@ -81,7 +81,10 @@ def build_tracer_provider(
         }
     )
     provider = TracerProvider(
-        resource=resource, sampler=sampler or build_sampler(settings), id_generator=AwsXRayIdGenerator()
+        resource=resource,
+        sampler=sampler or build_sampler(settings),
+        id_generator=AwsXRayIdGenerator(),
+        shutdown_on_exit=False,  # Telemetry.shutdown does it, with a bound; atexit would wait unbounded
     )
     if exporter is None and settings.exporting:
         exporter = OTLPSpanExporter(

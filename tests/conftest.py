@@ -7,7 +7,6 @@ import contextvars
 import gc
 import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +17,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from observability import telemetry
 from observability.telemetry import Telemetry
-from services.activities.app import create_app as create_activities
 from services.activities.settings import ActivitiesSettings
-from services.gateway.app import create_app as create_gateway
+from services.common.settings import ServiceSettings
 from services.gateway.settings import GatewaySettings
-from services.users.app import create_app as create_users
 from services.users.settings import UsersSettings
+from tests.inprocess import three_apps
 
 
 @pytest.fixture(autouse=True)
@@ -76,35 +74,14 @@ def exporter() -> Iterator[InMemorySpanExporter]:
 @pytest.fixture
 async def apps(tmp_path: Path, exporter: InMemorySpanExporter) -> AsyncIterator[Apps]:
     """Real apps with their lifespans running, traced into one in-memory exporter."""
-    users_settings = UsersSettings(database_url=f"sqlite:///{tmp_path}/users.db")
-    activities_settings = ActivitiesSettings(database_url=f"sqlite:///{tmp_path}/activities.db")
-    gateway_settings = GatewaySettings()
-    tel = {
-        name: telemetry.configure(settings, service_name=name, span_exporter=exporter)
-        for name, settings in (
-            ("users", users_settings),
-            ("activities", activities_settings),
-            ("gateway", gateway_settings),
-        )
-    }
-    users = create_users(users_settings, tel["users"])
-    activities = create_activities(
-        activities_settings, tel["activities"], users_transport=ProcessBoundaryTransport(app=users)
-    )
-    gateway = create_gateway(
-        gateway_settings,
-        tel["gateway"],
-        users_transport=ProcessBoundaryTransport(app=users),
-        activities_transport=ProcessBoundaryTransport(app=activities),
-    )
-    async with AsyncExitStack() as stack:
-        for app in (users, activities, gateway):
-            await stack.enter_async_context(app.router.lifespan_context(app))
-        client = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gateway")
-        )
+
+    def telemetry_for(name: str, settings: ServiceSettings) -> Telemetry:
+        return telemetry.configure(settings, service_name=name, span_exporter=exporter)
+
+    async with three_apps(tmp_path, telemetry_for, transport=ProcessBoundaryTransport) as running:
         exporter.clear()  # start-up is not part of any test's trace
-        yield Apps(gateway, activities, users, exporter, tel, client)
+        tel = running.telemetry
+        yield Apps(running.gateway, running.activities, running.users, exporter, tel, running.client)
     for item in tel.values():
         item.shutdown()
     gc.collect()  # a connection leaked by this test warns here, in this test, not in a later one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -155,3 +156,32 @@ def test_trace_context_flows_with_no_backend_configured(tmp_path) -> None:  # ty
         assert "not exporting" in stack.services["users"].output()
     finally:
         stack.stop()
+
+
+def test_stop_is_bounded_with_every_backend_down(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """After load with every backend unreachable, each service exits within 12 s of SIGTERM."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    sample_all = tmp_path / "rules.json"
+    sample_all.write_text('{"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 1.0}}')
+    env = base_env(
+        OTEL_EXPORTER_OTLP_ENDPOINT=dead,
+        AWS_XRAY_DAEMON_ADDRESS=f"127.0.0.1:{free_port()}",
+        XRAY_SAMPLING_RULES=str(sample_all),
+        ROLLBAR_ACCESS_TOKEN="unused-token",
+        ROLLBAR_ENDPOINT=f"{dead}/api/1",
+        CLOUDWATCH_LOG_GROUP="/cruddur/stop",
+        AWS_REGION="us-east-1",
+        AWS_ENDPOINT_URL=dead,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+    )
+    stack = Stack(tmp_path, env).start()
+    try:
+        with ThreadPoolExecutor(8) as pool:  # enough spans to fill export batches the exporter retries
+            list(pool.map(lambda _: httpx.get(f"{stack.gateway}/api/activities/home"), range(400)))
+        httpx.get(f"{stack.gateway}/api/debug/error")
+    finally:
+        for name in ("gateway", "activities", "users"):
+            started = time.monotonic()
+            stack.services[name].stop(timeout=20)
+            assert time.monotonic() - started < 12, f"{name} took too long to stop"

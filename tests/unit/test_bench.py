@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bench import configs, report, wrk
@@ -25,7 +27,10 @@ Requests/sec:    198.21
 Transfer/sec:    460.12KB
 """
 BACKENDS = Backends(
-    sink_port=1001, udp_ports={"full-100": 1002, "full-down": 1003}, moto_port=1004, dead_port=9
+    sink_port=1001,
+    udp_ports={"full-100": 1002, "full-down": 1003, "full-default": 1005},
+    moto_port=1004,
+    dead_port=9,
 )
 
 
@@ -107,3 +112,13 @@ def test_down_configuration_points_every_backend_at_a_closed_port() -> None:
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "AWS_XRAY_DAEMON_ADDRESS", "AWS_ENDPOINT_URL"):
         assert ":9" in env[name], name
     assert [c.name for c in configs.select(["otel-100"], quick=False)] == ["bare", "otel-100"]
+
+
+def test_hundred_percent_with_xray_samples_everything() -> None:
+    """With X-Ray on its rules decide at the root, so the 100% configurations bring rules that sample all."""
+    import json
+
+    by_name = {c.name: c for c in configs.ALL}
+    rules = json.loads(Path(by_name["full-100"].env(BACKENDS)["XRAY_SAMPLING_RULES"]).read_text())
+    assert rules["default"] == {"fixed_target": 0, "rate": 1.0} and rules["rules"] == []
+    assert "XRAY_SAMPLING_RULES" not in by_name["full-default"].env(BACKENDS)

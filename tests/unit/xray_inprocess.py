@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,7 @@ import httpx
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability import telemetry as telemetry_mod
-from services.activities.app import create_app as activities_app
-from services.activities.settings import ActivitiesSettings
-from services.gateway.app import create_app as gateway_app
-from services.gateway.settings import GatewaySettings
-from services.users.app import create_app as users_app
-from services.users.settings import UsersSettings
+from tests.inprocess import three_apps as shared_three_apps
 
 SAMPLE_ALL = {"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 1.0}}
 
@@ -68,25 +63,6 @@ async def three_apps(tmp: Path, rules: dict[str, Any] = SAMPLE_ALL, **env: Any) 
             settings, service_name=name, span_exporter=exporters[name], xray_emitter=emitters[name]
         )
 
-    users_settings = UsersSettings(database_url=f"sqlite:///{tmp}/users.db", **common)
-    users = users_app(users_settings, telemetry("users", users_settings))
-    activities_settings = ActivitiesSettings(database_url=f"sqlite:///{tmp}/activities.db", **common)
-    activities = activities_app(
-        activities_settings,
-        telemetry("activities", activities_settings),
-        users_transport=httpx.ASGITransport(app=users),
-    )
-    gateway_settings = GatewaySettings(**common)
-    gateway = gateway_app(
-        gateway_settings,
-        telemetry("gateway", gateway_settings),
-        users_transport=httpx.ASGITransport(app=users),
-        activities_transport=httpx.ASGITransport(app=activities),
-    )
-    async with AsyncExitStack() as stack:
-        for app in (users, activities, gateway):
-            await stack.enter_async_context(app.router.lifespan_context(app))
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gateway")
-        await stack.enter_async_context(client)
-        apps = {"users": users, "activities": activities, "gateway": gateway}
-        yield InProcess(client, apps, emitters, exporters)
+    async with shared_three_apps(tmp, telemetry, **common) as running:
+        apps = {"users": running.users, "activities": running.activities, "gateway": running.gateway}
+        yield InProcess(running.client, apps, emitters, exporters)

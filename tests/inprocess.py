@@ -1,0 +1,74 @@
+"""The three real apps in one process, wired to each other over ASGI transports, lifespans running."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from observability.telemetry import Telemetry
+from services.activities.app import create_app as create_activities
+from services.activities.settings import ActivitiesSettings
+from services.common.settings import ServiceSettings
+from services.gateway.app import create_app as create_gateway
+from services.gateway.settings import GatewaySettings
+from services.users.app import create_app as create_users
+from services.users.settings import UsersSettings
+
+TelemetryFor = Callable[[str, ServiceSettings], Telemetry]
+
+
+@dataclass
+class Running:
+    users: FastAPI
+    activities: FastAPI
+    gateway: FastAPI
+    telemetry: dict[str, Telemetry]
+    client: httpx.AsyncClient  # to the gateway
+
+
+@asynccontextmanager
+async def three_apps(
+    tmp: Path,
+    telemetry_for: TelemetryFor,
+    *,
+    transport: type[httpx.ASGITransport] = httpx.ASGITransport,
+    **settings: Any,
+) -> AsyncIterator[Running]:
+    """users, activities and gateway with their databases in `tmp`, callers routed over `transport`.
+
+    Args:
+        tmp: where the SQLite files go.
+        telemetry_for: builds each service's telemetry from its name and settings.
+        transport: the ASGI transport class between the apps.
+        **settings: settings every service gets.
+    """
+    users_settings = UsersSettings(database_url=f"sqlite:///{tmp}/users.db", **settings)
+    activities_settings = ActivitiesSettings(database_url=f"sqlite:///{tmp}/activities.db", **settings)
+    gateway_settings = GatewaySettings(**settings)
+    tel = {
+        "users": telemetry_for("users", users_settings),
+        "activities": telemetry_for("activities", activities_settings),
+        "gateway": telemetry_for("gateway", gateway_settings),
+    }
+    users = create_users(users_settings, tel["users"])
+    activities = create_activities(
+        activities_settings, tel["activities"], users_transport=transport(app=users)
+    )
+    gateway = create_gateway(
+        gateway_settings,
+        tel["gateway"],
+        users_transport=transport(app=users),
+        activities_transport=transport(app=activities),
+    )
+    async with AsyncExitStack() as stack:
+        for app in (users, activities, gateway):
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gateway")
+        await stack.enter_async_context(client)
+        yield Running(users, activities, gateway, tel, client)
