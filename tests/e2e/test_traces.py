@@ -159,7 +159,7 @@ def test_trace_context_flows_with_no_backend_configured(tmp_path) -> None:  # ty
 
 
 def test_stop_is_bounded_with_every_backend_down(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """After load with every backend unreachable, each service exits within 12 s of SIGTERM."""
+    """After load with every backend unreachable, each service exits within compose's 20 s grace period."""
     dead = f"http://127.0.0.1:{free_port()}"
     sample_all = tmp_path / "rules.json"
     sample_all.write_text('{"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 1.0}}')
@@ -181,7 +181,10 @@ def test_stop_is_bounded_with_every_backend_down(tmp_path) -> None:  # type: ign
             list(pool.map(lambda _: httpx.get(f"{stack.gateway}/api/activities/home"), range(400)))
         httpx.get(f"{stack.gateway}/api/debug/error")
     finally:
+        took = {}
         for name in ("gateway", "activities", "users"):
             started = time.monotonic()
-            stack.services[name].stop(timeout=20)
-            assert time.monotonic() - started < 12, f"{name} took too long to stop"
+            stack.services[name].stop(timeout=30)
+            took[name] = time.monotonic() - started
+    # Flush (3 s), Rollbar and CloudWatch close (3 s each) and the span exporter (3 s) are each bounded.
+    assert max(took.values()) < 18, f"stopping took {took}"
