@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -41,13 +42,22 @@ class Reporting:
             log.warning("could not start error and log reporting", exc_info=True)
 
     def close(self) -> None:
-        """Flush Rollbar items and log lines, each within `close_timeout` seconds; never raises."""
+        """Flush Rollbar items and log lines side by side, within `close_timeout` seconds; never raises."""
+        closers = []
+        if self.errors.sender is not None:
+            closers.append(self.errors.sender.close)
+        if self.cloudwatch is not None:
+            logging.getLogger().removeHandler(self.cloudwatch)
+            closers.append(self.cloudwatch.close)
+        threads = [threading.Thread(target=self._close_one, args=(close,), daemon=True) for close in closers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(self.close_timeout + 1)
+
+    def _close_one(self, close: Callable[[float], object]) -> None:
         try:
-            if self.errors.sender is not None:
-                self.errors.sender.close(self.close_timeout)
-            if self.cloudwatch is not None:
-                logging.getLogger().removeHandler(self.cloudwatch)
-                self.cloudwatch.close(self.close_timeout)
+            close(self.close_timeout)
         except Exception:
             log.warning("could not flush error and log reporting", exc_info=True)
 
