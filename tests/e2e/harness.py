@@ -139,3 +139,15 @@ class Stack:
         for name in ("gateway", "activities", "users"):
             if name in self.services:
                 self.services[name].stop()
+
+
+def feed_answers_quickly(gateway: str, times: int = 20, within: float = 2.0) -> httpx.Response:
+    """Ask the gateway for the home feed `times` times; each answer is the full feed, in time."""
+    response = None
+    for _ in range(times):
+        started = time.monotonic()
+        response = httpx.get(f"{gateway}/api/activities/home")
+        assert response.status_code == 200 and len(response.json()) == 5
+        assert time.monotonic() - started < within
+    assert response is not None
+    return response

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.e2e.harness import Stack, base_env, free_port, poll
+from tests.e2e.harness import Stack, base_env, feed_answers_quickly, free_port, poll
 from tests.standins.otlp import OtlpReceiver, ReceivedSpan
 from tests.topology import edges, roots
 
@@ -133,12 +133,7 @@ def test_unreachable_exporter_changes_nothing_for_requests(tmp_path) -> None:  #
     dead = f"http://127.0.0.1:{free_port()}"
     stack = Stack(tmp_path, base_env(OTEL_EXPORTER_OTLP_ENDPOINT=dead, OTEL_BSP_SCHEDULE_DELAY="50")).start()
     try:
-        for _ in range(20):
-            started = time.monotonic()
-            response = httpx.get(f"{stack.gateway}/api/activities/home")
-            assert response.status_code == 200 and len(response.json()) == 5
-            assert time.monotonic() - started < 2.0
-        assert "traceresponse" in response.headers
+        assert "traceresponse" in feed_answers_quickly(stack.gateway).headers
     finally:
         stack.stop()
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.e2e.harness import Stack, base_env
+from tests.e2e.harness import Stack, base_env, feed_answers_quickly
 from tests.e2e.xray_checks import HOME, HOME_EDGES, requests_in_parallel, trace_id_of, wait_for_tree, xray_env
 from tests.standins.otlp import OtlpReceiver
 from tests.standins.xray_daemon import XRayDaemon
@@ -48,12 +46,7 @@ def test_daemon_down_changes_nothing_for_requests(tmp_path: Path, otlp: OtlpRece
     env = base_env(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint, AWS_XRAY_DAEMON_ADDRESS=dead)
     running = Stack(tmp_path, env).start()
     try:
-        for _ in range(20):
-            started = time.monotonic()
-            response = httpx.get(f"{running.gateway}/api/activities/home")
-            assert response.status_code == 200 and len(response.json()) == 5
-            assert time.monotonic() - started < 2.0
-        assert "x-amzn-trace-id" in response.headers
+        assert "x-amzn-trace-id" in feed_answers_quickly(running.gateway).headers
     finally:
         running.stop()
     assert "Traceback" not in running.services["gateway"].output()
