@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,38 +51,39 @@ class Telemetry:
         }
         return [name for name, is_on in on.items() if is_on]
 
-    def force_flush(self, timeout_millis: int = 3_000) -> None:
-        """Send what is buffered now, waiting at most `timeout_millis`; never raises."""
-        if self.tracer_provider is None:
-            return
-        try:
-            self.tracer_provider.force_flush(timeout_millis)
-        except Exception:
-            log.warning("telemetry flush failed", exc_info=True)
+    def force_flush(self, timeout: float = 3.0) -> None:
+        """Send what is buffered now, waiting at most `timeout` seconds; never raises."""
+        provider = self.tracer_provider
+        if provider is not None:
+            _bounded(lambda: provider.force_flush(int(timeout * 1000)), timeout, "flush")
 
     def shutdown(self, timeout: float = 3.0) -> None:
-        """Flush and stop the exporters, giving up after `timeout` seconds; never raises.
-
-        The OTLP exporter retries a backend that is down for up to its own timeout per batch, so an
-        unbounded shutdown outlives a container's stop grace period; what is unsent by then is lost.
-        """
+        """Flush and stop the exporters, giving up after `timeout` seconds; never raises."""
         if self.xray is not None:
             self.xray.shutdown()
-        provider = self.tracer_provider
-        if provider is None:
-            return
+        if self.tracer_provider is not None:
+            _bounded(self.tracer_provider.shutdown, timeout, "shutdown")
 
-        def stop() -> None:
-            try:
-                provider.shutdown()
-            except Exception:
-                log.warning("telemetry shutdown failed", exc_info=True)
 
-        stopping = threading.Thread(target=stop, name="telemetry-shutdown", daemon=True)
-        stopping.start()
-        stopping.join(timeout)
-        if stopping.is_alive():
-            log.warning("telemetry shutdown: spans still unsent after %.0fs are dropped", timeout)
+def _bounded(step: Callable[[], object], timeout: float, what: str) -> None:
+    """Run `step` in a daemon thread and stop waiting after `timeout` seconds.
+
+    The OTLP exporter retries a backend that is down for up to its own timeout per batch, and the
+    SDK's flush and shutdown wait for that whatever timeout they are given: unbounded, a stop outlives
+    a container's grace period. What is still unsent when the wait ends is lost.
+    """
+
+    def run() -> None:
+        try:
+            step()
+        except Exception:
+            log.warning("telemetry %s failed", what, exc_info=True)
+
+    worker = threading.Thread(target=run, name=f"telemetry-{what}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        log.warning("telemetry %s: gave up after %.0fs; unsent spans are dropped", what, timeout)
 
 
 def configure(

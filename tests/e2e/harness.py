@@ -136,9 +136,16 @@ class Stack:
         return self.services["gateway"].url
 
     def stop(self) -> None:
+        """Stop every service, even when one of them fails to stop in time (that is raised after)."""
+        failures = []
         for name in ("gateway", "activities", "users"):
             if name in self.services:
-                self.services[name].stop()
+                try:
+                    self.services[name].stop()
+                except AssertionError as failure:
+                    failures.append(str(failure))
+        if failures:
+            raise AssertionError("\n".join(failures))
 
 
 def feed_answers_quickly(gateway: str, times: int = 20, within: float = 2.0) -> httpx.Response:
