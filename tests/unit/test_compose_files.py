@@ -78,6 +78,7 @@ def test_env_example_lists_every_setting() -> None:
 COMPOSE_CHOICES = frozenset(
     {
         "OTEL_BSP_SCHEDULE_DELAY",
+        "XRAY_EXPORTER",
         "AWS_XRAY_SDK_ENABLED",
         "AWS_XRAY_DAEMON_ADDRESS",
         "CLOUDWATCH_LOG_GROUP",
