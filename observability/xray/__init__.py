@@ -1,0 +1,1 @@
+"""AWS X-Ray: one folder for every way spans reach X-Ray."""
