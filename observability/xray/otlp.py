@@ -169,13 +169,9 @@ def build_xray_otlp_processor(
     """The X-Ray exporter behind its own bounded batch processor: add it to the tracer provider.
 
     Args:
-        region: the AWS region (`AWS_REGION`).
-        endpoint: full traces URL replacing X-Ray's (`XRAY_OTLP_ENDPOINT`).
-        timeout_s: bound on one export, retries included.
+        region, endpoint, timeout_s, gzip, credentials_provider: as for `build_xray_otlp_exporter`.
         max_queue_size: spans held at most while X-Ray is slow or down; beyond it the oldest are dropped.
         schedule_delay_ms: how long spans wait for a batch.
-        gzip: compress each request body.
-        credentials_provider: where credentials come from; botocore's default chain by default.
     """
     exporter = build_xray_otlp_exporter(
         region=region,
