@@ -29,8 +29,10 @@ class TelemetrySettings(OtelSettings, XRaySettings, RollbarSettings, LogsSetting
 
     @model_validator(mode="after")
     def _xray_region(self) -> TelemetrySettings:
-        if self.xray_mode == "otlp" and not (self.aws_region or self.xray_otlp_endpoint):
-            raise ValueError("XRAY_EXPORTER=otlp needs AWS_REGION (the X-Ray endpoint is per region)")
+        if self.xray_mode == "otlp" and not self.aws_region:
+            raise ValueError(
+                "XRAY_EXPORTER=otlp needs AWS_REGION (the X-Ray endpoint and signature are per region)"
+            )
         return self
 
     @property
@@ -46,7 +48,3 @@ class TelemetrySettings(OtelSettings, XRaySettings, RollbarSettings, LogsSetting
     def xray_enabled(self) -> bool:
         """X-Ray is on: its rules sample at the root and `X-Amzn-Trace-Id` crosses every hop."""
         return self.xray_mode != "off"
-
-    def xray_otlp_traces_endpoint(self) -> str:
-        """Where the in-process X-Ray exporter sends: `XRAY_OTLP_ENDPOINT`, else the region's endpoint."""
-        return self.xray_otlp_endpoint or f"https://xray.{self.aws_region}.amazonaws.com/v1/traces"

@@ -35,7 +35,7 @@ from observability.otel.transports import TransportName
 from observability.reporting import Reporting, build_reporting, with_reporting
 from observability.rollbar.middleware import ErrorReportingMiddleware
 from observability.settings import TelemetrySettings
-from observability.xray import build_root_sampler, sdk
+from observability.xray import build_root_sampler, otlp_processor, sdk
 from observability.xray.header import use_xray_propagation
 from observability.xray.settings import XRayMode
 
@@ -189,7 +189,7 @@ def configure(
         sampler = build_root_sampler(settings, service_name=name)
         use_xray_propagation()
     if mode == "otlp":
-        processors.append(_xray_otlp_processor(settings))
+        processors.append(otlp_processor(settings))
     provider = build_tracer_provider(
         settings, service_name=name, exporter=span_exporter, sampler=sampler, processors=processors
     )
@@ -209,7 +209,3 @@ def configure(
         reporting=reporting,
         otlp_endpoint=endpoint,
     )
-
-
-def _xray_otlp_processor(settings: TelemetrySettings) -> SpanProcessor:
-    raise NotImplementedError("the in-process X-Ray exporter lands with observability.xray.otlp")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.sampling import Sampler
 
 from observability.settings import TelemetrySettings
@@ -41,3 +42,21 @@ def build_root_sampler(settings: TelemetrySettings, *, service_name: str) -> Sam
         daemon_address=settings.aws_xray_daemon_address,
     )
     return build_sampler(rules, service_name)
+
+
+def otlp_processor(settings: TelemetrySettings) -> SpanProcessor:
+    """The in-process way out (`XRAY_EXPORTER=otlp`): signed OTLP to X-Ray, its own bounded batches.
+
+    Args:
+        settings: `AWS_REGION` (checked by the settings), `XRAY_OTLP_ENDPOINT`, and the OTLP
+            exporter's timeout and the batch processor's bounds, shared with the main exporter.
+    """
+    from observability.xray.otlp import build_xray_otlp_processor
+
+    return build_xray_otlp_processor(
+        region=settings.aws_region or "",
+        endpoint=settings.xray_otlp_endpoint,
+        timeout_s=settings.otel_exporter_otlp_timeout / 1000,
+        max_queue_size=settings.otel_bsp_max_queue_size,
+        schedule_delay_ms=settings.otel_bsp_schedule_delay,
+    )

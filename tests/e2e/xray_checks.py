@@ -78,6 +78,7 @@ def xray_env(tmp: Path, otlp: OtlpReceiver, daemon: XRayDaemon, loop: str) -> di
     return base_env(
         OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
         OTEL_BSP_SCHEDULE_DELAY="100",
+        XRAY_EXPORTER="sdk",
         AWS_XRAY_DAEMON_ADDRESS=daemon.address,
         XRAY_SAMPLING_RULES=str(rules),
         SERVER_LOOP=loop,
