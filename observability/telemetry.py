@@ -12,10 +12,11 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from observability.otel.propagation import use_project_propagation
 from observability.reporting import Reporting, build_reporting
 from observability.settings import TelemetrySettings
 from observability.tracing import build_tracer_provider
-from observability.xray import XRay, build_root_sampler, configure_xray, use_xray_propagation
+from observability.xray import XRay, build_root_sampler, configure_xray
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +112,14 @@ def configure(
         if settings.xray_enabled or xray_emitter is not None:
             log.warning("X-Ray is off too: OTEL_SDK_DISABLED=true, and X-Ray takes its ids from OTel")
         log.info("tracing off: OTEL_SDK_DISABLED=true")
+        use_project_propagation(read_xray_header=False)
         return Telemetry(service_name=name, reporting=reporting)
     xray = configure_xray(settings, service_name=name, emitter=xray_emitter)
+    # Always ours (W3C Level 2), never OTel's default; X-Amzn-Trace-Id is read only with X-Ray on.
+    use_project_propagation(read_xray_header=xray is not None)
     sampler = None
     if xray is not None:
         sampler = build_root_sampler(settings, service_name=name)
-        use_xray_propagation()
         log.info("X-Ray on: segments to %s", settings.aws_xray_daemon_address or "127.0.0.1:2000")
     provider = build_tracer_provider(settings, service_name=name, exporter=span_exporter, sampler=sampler)
     if span_exporter is not None:

@@ -17,14 +17,13 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from observability.settings import TelemetrySettings
-from observability.xray_header import use_xray_propagation
 from observability.xray_recorder import XRay, close_socket
 from observability.xray_settings import load_rules, udp_address
 
 log = logging.getLogger(__name__)
 
 __all__ = ["XRay", "build_root_sampler", "configure_xray", "instrument_app", "record_engine"]
-__all__ += ["use_xray_propagation", "wrap_transport"]
+__all__ += ["wrap_transport"]
 
 
 def configure_xray(settings: TelemetrySettings, *, service_name: str, emitter: Any = None) -> XRay | None:

@@ -117,21 +117,3 @@ class XRayExtractPropagator(TextMapPropagator):
     @property
     def fields(self) -> set[str]:
         return set()
-
-
-def use_xray_propagation() -> None:
-    """Read `X-Amzn-Trace-Id` at the edge too: X-Ray first, so a valid `traceparent` wins over it.
-
-    The OTel instrumentations read the process-global propagator, so this is process configuration
-    (called once, from `telemetry.configure`). Writing the header is the X-Ray transport's job alone.
-    """
-    from opentelemetry.baggage.propagation import W3CBaggagePropagator
-    from opentelemetry.propagate import set_global_textmap
-    from opentelemetry.propagators.composite import CompositePropagator
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
-    set_global_textmap(
-        CompositePropagator(
-            [XRayExtractPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()]
-        )
-    )
