@@ -4,10 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-unit test-e2e lint typecheck dev token clean bench bench-quick bench-profile wrk
+.PHONY: help install test test-unit test-e2e w3c lint typecheck dev token clean bench bench-quick bench-profile wrk
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test-unit: $(STAMP) ## only the fast tests (no processes started)
 
 test-e2e: $(STAMP) ## only the end-to-end tests (services as real processes)
 	$(PY) -m pytest -m e2e
+
+w3c: $(STAMP) ## run the W3C Trace Context suite (../shared/w3c-trace-context, 41 tests) against a service
+	$(PY) -m pytest tests/e2e/test_w3c_conformance.py
 
 lint: $(STAMP) ## ruff (including the ASYNC rules) and mypy strict
 	$(PY) -m ruff check .

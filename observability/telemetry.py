@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from observability.lifecycle import Lifespan, bounded, flushing
 from observability.logs.access import AccessLogMiddleware
 from observability.otel import client, db
+from observability.otel.propagation import use_project_propagation
 from observability.otel.provider import build_tracer_provider
 from observability.otel.server import EdgeMiddleware, Identify, server_spans
 from observability.otel.transports import TransportName
@@ -36,7 +37,6 @@ from observability.reporting import Reporting, build_reporting, with_reporting
 from observability.rollbar.middleware import ErrorReportingMiddleware
 from observability.settings import TelemetrySettings
 from observability.xray import build_root_sampler, otlp_processor, sdk
-from observability.xray.header import use_xray_propagation
 from observability.xray.settings import XRayMode
 
 log = logging.getLogger(__name__)
@@ -178,16 +178,18 @@ def configure(
         if settings.xray_mode_requested() != "off" or xray_emitter is not None:
             log.warning("X-Ray is off too: OTEL_SDK_DISABLED=true, and X-Ray takes its ids from OTel")
         log.info("tracing off: OTEL_SDK_DISABLED=true")
+        use_project_propagation(read_xray_header=False)
         return Telemetry(service_name=name, reporting=reporting)
     mode: XRayMode = "sdk" if xray_emitter is not None else settings.xray_mode
     xray_sdk = (
         sdk.configure_xray(settings, service_name=name, emitter=xray_emitter) if mode == "sdk" else None
     )
+    # Always ours (W3C Level 2), never OTel's default; X-Amzn-Trace-Id crosses hops only with X-Ray on.
+    use_project_propagation(read_xray_header=mode != "off")
     sampler = None
     processors: list[SpanProcessor] = []
     if mode != "off":
         sampler = build_root_sampler(settings, service_name=name)
-        use_xray_propagation()
     if mode == "otlp":
         processors.append(otlp_processor(settings))
     provider = build_tracer_provider(

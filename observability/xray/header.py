@@ -133,19 +133,3 @@ class XRayPropagator(TextMapPropagator):
     @property
     def fields(self) -> set[str]:
         return {HEADER}
-
-
-def use_xray_propagation() -> None:
-    """`X-Amzn-Trace-Id` read and written on every hop: X-Ray first, so a valid `traceparent` wins.
-
-    The OTel instrumentations read the process-global propagator, so this is process configuration
-    (called once, from `telemetry.configure`).
-    """
-    from opentelemetry.baggage.propagation import W3CBaggagePropagator
-    from opentelemetry.propagate import set_global_textmap
-    from opentelemetry.propagators.composite import CompositePropagator
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
-    set_global_textmap(
-        CompositePropagator([XRayPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()])
-    )

@@ -15,8 +15,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import Decision
 
 from observability import Telemetry
+from observability.otel.propagation import use_project_propagation
 from observability.settings import TelemetrySettings
-from observability.xray.header import XRayPropagator, use_xray_propagation
+from observability.xray.header import XRayPropagator
 from observability.xray.sampling import build_sampler
 from observability.xray.sdk import configure_xray
 from observability.xray.sdk.emitter import DaemonEmitter
@@ -110,7 +111,7 @@ async def test_transport_header_names_the_client_span_as_parent() -> None:
 
     provider = TracerProvider()
     tracer = provider.get_tracer("test")
-    use_xray_propagation()
+    use_project_propagation(read_xray_header=True)
     telemetry = Telemetry(service_name="gateway", tracer_provider=provider, xray_mode="sdk", xray_sdk=xray)
     async with telemetry.http_client("http://users", inner=httpx.MockTransport(echo)) as client:
         with tracer.start_as_current_span("request") as span, xray.segment(span):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.baggage.propagation import W3CBaggagePropagator
-from opentelemetry.propagators.composite import CompositePropagator
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from observability.otel.propagation import project_propagator
 from observability.xray.header import (
     TraceHeader,
     XRayPropagator,
@@ -65,7 +63,7 @@ def test_format_is_root_parent_sampled() -> None:
     assert format_header(TRACE, int(PARENT, 16), False) == f"Root={ROOT};Parent={PARENT};Sampled=0"
 
 
-PROPAGATOR = CompositePropagator([XRayPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()])
+PROPAGATOR = project_propagator(read_xray_header=True)
 
 
 def test_xray_header_alone_continues_the_trace_in_otel() -> None:
