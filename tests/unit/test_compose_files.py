@@ -49,11 +49,11 @@ def test_undefined_and_unused_components_are_reported() -> None:
     """The pipeline check itself fails for a misspelt exporter name and for a dangling one."""
     config = {
         "receivers": {"otlp": {}},
-        "exporters": {"otlp/jaeger": {}, "debug": {}},
-        "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["otlp/jeager"]}}},
+        "exporters": {"otlp_grpc/jaeger": {}, "debug": {}},
+        "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["otlp_grpc/jeager"]}}},
     }
-    assert undefined_components(config) == ["traces.exporters: otlp/jeager"]
-    assert unused_components(config) == ["exporters: otlp/jaeger", "exporters: debug"]
+    assert undefined_components(config) == ["traces.exporters: otlp_grpc/jeager"]
+    assert unused_components(config) == ["exporters: otlp_grpc/jaeger", "exporters: debug"]
 
 
 def test_collector_listens_where_compose_says_and_gets_every_variable_it_expands() -> None:
