@@ -3,7 +3,7 @@
 Each combination of HONEYCOMB_API_KEY and XRAY_COLLECTOR_EXPORTER is merged the way the collector merges its
 `--config` files, then checked: only current component names of otelcol-contrib 0.148.0
 (tests/otelcol_contrib_0.148.0.yaml), each span of the services reaching Jaeger exactly once, and X-Ray
-fed with those same OTel spans (never the SDK's segment copies) when XRAY_COLLECTOR_EXPORTER asks the collector.
+fed with those same OTel spans (never the SDK's segment copies) when XRAY_COLLECTOR_EXPORTER asks for it.
 """
 
 from __future__ import annotations
