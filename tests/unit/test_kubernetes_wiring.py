@@ -1,0 +1,179 @@
+"""deploy/kubernetes/'s wiring: each service's environment is its settings, every address a Service port.
+
+The same checks tests/unit/test_compose*.py make of docker-compose.yml, on the rendered overlays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import yaml
+
+from tests.collector_config import ENV_REF, listen_ports, undefined_components, unused_components
+from tests.conftest import Apps
+from tests.dockerfile import healthcheck_command, image_env
+from tests.kustomize import KUBERNETES, OVERLAYS, container_env, find, pod_specs, render
+from tests.unit.test_compose import READ_BY_LIBRARIES, SETTINGS, load, settings_names
+
+TARGETS = ("base", *(f"overlays/{name}" for name in OVERLAYS))
+APP_SERVICES = ("users", "activities", "gateway")
+# Variables the deployments set ahead of the branch whose settings read them (the services then leave
+# X-Ray to the collector). test_pending_variables_are_not_yet_settings says when to empty it.
+PENDING = frozenset({"XRAY_EXPORTER"})
+# Stand-ins for what the Secrets hold, so the settings can be loaded as a pod would.
+SECRET_SAMPLES = {
+    "AUTH_SECRET": "s" * 32,
+    "ROLLBAR_ACCESS_TOKEN": "r" * 32,
+    "DATABASE_URL": "postgresql://cruddur:password@db.internal:5432/cruddur",
+}
+# Exporter names the pinned collector (0.148.0) accepts only as deprecated aliases (of otlp_grpc and
+# otlp_http, renamed in 0.144.0); the `otlp` receiver keeps its name.
+DEPRECATED_EXPORTERS = ("otlp", "otlphttp")
+
+
+def pod_env(objects: list[dict[str, Any]], name: str) -> dict[str, str]:
+    """The environment the pod gives the service's container (Secrets as samples), the image's aside."""
+    [container] = find(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+    env = {}
+    for variable, source in container_env(objects, container).items():
+        if "value" in source:
+            env[variable] = source["value"]
+        elif "configMapKeyRef" in source["valueFrom"]:
+            env[variable] = find(objects, "ConfigMap", source["valueFrom"]["configMapKeyRef"]["name"])["data"][
+                source["valueFrom"]["configMapKeyRef"]["key"]
+            ]
+        else:
+            env[variable] = SECRET_SAMPLES[variable]
+    return env
+
+
+def service_port(objects: list[dict[str, Any]], url: str) -> tuple[dict[str, Any], int]:
+    """The Deployment a `http://service:port` address reaches, and the container port it lands on."""
+    parts = urlsplit(url)
+    service = find(objects, "Service", str(parts.hostname))
+    [port] = [p for p in service["spec"]["ports"] if p["port"] == parts.port]
+    workload = find(objects, "Deployment", str(parts.hostname))
+    assert service["spec"]["selector"].items() <= workload["spec"]["template"]["metadata"]["labels"].items()
+    [container] = [c for c in workload["spec"]["template"]["spec"]["containers"]]
+    [target] = [p for p in container["ports"] if p["name"] == port["targetPort"]]
+    return workload, target["containerPort"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_variable_is_read_by_the_service(target: str, name: str) -> None:
+    """Each variable a pod gets is a field of that service's settings class (or a library's own)."""
+    env = pod_env(render(KUBERNETES / target), name)
+    assert set(env) - settings_names(SETTINGS[name]) - READ_BY_LIBRARIES - PENDING == set()
+
+
+def test_pending_variables_are_not_yet_settings() -> None:
+    """PENDING names only variables no settings class reads yet: empty it as their branches merge."""
+    read = set().union(*(settings_names(cls) for cls in SETTINGS.values()))
+    assert read & PENDING == set()
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_each_service_loads_its_pod_environment(target: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pod's environment builds the service's settings: listening on all interfaces on the port its
+    Service targets, exporting to the collector's OTLP port, each downstream URL a Service port."""
+    objects = render(KUBERNETES / target)
+    settings = load(SETTINGS[name], {**image_env(), **pod_env(objects, name)}, monkeypatch)
+    assert settings.host == "0.0.0.0"
+    assert service_port(objects, f"http://{name}:{settings.port}")[1] == settings.port
+    assert settings.otel_service_name == name
+    collector, port = service_port(objects, str(settings.otlp_traces_endpoint()))
+    assert collector["metadata"]["name"] == "otel-collector"
+    assert (port, "tcp") in listen_ports(collector_config(objects))
+    for downstream in ("users", "activities"):
+        url = getattr(settings, f"{downstream}_url", None)
+        if url is not None:
+            workload, port = service_port(objects, url)
+            assert workload["metadata"]["name"] == downstream
+            assert port == int(pod_env(objects, downstream)["PORT"])
+
+
+async def test_probes_ask_a_path_every_service_answers(apps: Apps) -> None:
+    """Readiness and liveness probes name the port the container listens on and a path each service
+    answers with 200 (the path of the image's own HEALTHCHECK)."""
+    objects = render(KUBERNETES / "base")
+    for name in APP_SERVICES:
+        [container] = find(objects, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+        for probe in (container["readinessProbe"], container["livenessProbe"]):
+            assert probe["httpGet"]["port"] == container["ports"][0]["name"]
+            assert probe["httpGet"]["path"] in " ".join(healthcheck_command())
+            transport = httpx.ASGITransport(app=getattr(apps, name))
+            async with httpx.AsyncClient(transport=transport, base_url="http://pod") as client:
+                assert (await client.get(probe["httpGet"]["path"])).status_code == 200
+
+
+def collector_text(objects: list[dict[str, Any]]) -> str:
+    """The collector's config file as its pod mounts it (the ConfigMap's config.yaml)."""
+    [volume] = [v for _, spec in pod_specs(objects) for v in spec.get("volumes", []) if "configMap" in v]
+    text: str = find(objects, "ConfigMap", volume["configMap"]["name"])["data"]["config.yaml"]
+    return text
+
+
+def collector_config(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The collector's config, parsed."""
+    config: dict[str, Any] = yaml.safe_load(collector_text(objects))
+    return config
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_collector_config_is_whole_and_uses_current_names(target: str) -> None:
+    """Every pipeline names defined components and none is unused, every `${env:NAME}` is in the
+    collector's environment, and no component uses a name 0.148.0 keeps only as a deprecated alias."""
+    objects = render(KUBERNETES / target)
+    config = collector_config(objects)
+    assert undefined_components(config) == [] and unused_components(config) == []
+    [container] = find(objects, "Deployment", "otel-collector")["spec"]["template"]["spec"]["containers"]
+    assert {m["name"] for m in ENV_REF.finditer(collector_text(objects))} <= {e["name"] for e in container["env"]}
+    assert [n for n in config["exporters"] if n.split("/")[0] in DEPRECATED_EXPORTERS] == []
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_collector_listens_where_its_service_and_probes_point(target: str) -> None:
+    """The collector's receivers listen on exactly its container's OTLP port, and its health_check
+    extension on the port its probes ask."""
+    objects = render(KUBERNETES / target)
+    config = collector_config(objects)
+    [container] = find(objects, "Deployment", "otel-collector")["spec"]["template"]["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert listen_ports(config) == {(ports["otlp-http"], "tcp")}
+    health = int(config["extensions"]["health_check"]["endpoint"].rsplit(":", 1)[1])
+    assert "health_check" in config["service"]["extensions"]
+    for probe in (container["readinessProbe"], container["livenessProbe"]):
+        assert ports[probe["httpGet"]["port"]] == health
+
+
+def test_local_collector_exports_to_jaeger_where_it_listens() -> None:
+    """The local collector's only exporter targets Jaeger's OTLP/gRPC Service port, the one Jaeger binds."""
+    objects = render(KUBERNETES / "overlays/local")
+    config = collector_config(objects)
+    assert config["service"]["pipelines"]["traces"]["exporters"] == ["otlp_grpc/jaeger"]
+    jaeger, port = service_port(objects, "http://" + config["exporters"]["otlp_grpc/jaeger"]["endpoint"])
+    [container] = jaeger["spec"]["template"]["spec"]["containers"]
+    assert f"--set=receivers.otlp.protocols.grpc.endpoint=0.0.0.0:{port}" in container["args"]
+
+
+def test_aws_collector_signs_spans_for_xray_and_keys_them_for_honeycomb() -> None:
+    """On EKS the traces go to X-Ray's OTLP endpoint in the pod's region, signed by sigv4auth for the
+    `xray` service, and to Honeycomb with the team key from the Secret, both from the one pipeline."""
+    objects = render(KUBERNETES / "overlays/aws")
+    config = collector_config(objects)
+    exporters = config["service"]["pipelines"]["traces"]["exporters"]
+    assert exporters == ["otlp_http/xray", "otlp_http/honeycomb"]
+    xray = config["exporters"]["otlp_http/xray"]
+    assert xray["traces_endpoint"] == "https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces"
+    assert xray["auth"]["authenticator"] == "sigv4auth" and "sigv4auth" in config["service"]["extensions"]
+    assert config["extensions"]["sigv4auth"]["service"] == "xray"
+    honeycomb = config["exporters"]["otlp_http/honeycomb"]
+    assert honeycomb["headers"] == {"x-honeycomb-team": "${env:HONEYCOMB_API_KEY}"}
+    [container] = find(objects, "Deployment", "otel-collector")["spec"]["template"]["spec"]["containers"]
+    [key] = [e for e in container["env"] if e["name"] == "HONEYCOMB_API_KEY"]
+    assert key["valueFrom"]["secretKeyRef"]["name"] == "cruddur-secrets"
