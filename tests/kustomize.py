@@ -116,9 +116,8 @@ def _generate(path: Path, generator: dict[str, Any], objects: list[dict[str, Any
     existing = [o for o in objects if o.get(_GENERATED) and _id(o) == ("ConfigMap", name)]
     if behavior == "create":
         assert not existing, f"{path}: ConfigMap {name} is generated twice"
-        objects.append(
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data, _GENERATED: True}
-        )
+        metadata = {"name": name}
+        objects.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data, _GENERATED: True})
         return
     assert existing, f"{path}: `behavior: {behavior}` for {name}, which no base generates"
     existing[0]["data"] = {**existing[0]["data"], **data} if behavior == "merge" else data
@@ -193,11 +192,9 @@ def containers(objects: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 def find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
     """The one object of this kind whose name (hash suffix aside, for ConfigMaps) is `name`."""
-    found = [
-        o
-        for o in objects
-        if o["kind"] == kind and (o["metadata"]["name"] == name or o["metadata"]["name"].startswith(name + "-"))
-    ]
+    names = (name, f"{name}-")
+    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"].startswith(names)]
+    found = [o for o in found if kind == "ConfigMap" or o["metadata"]["name"] == name]
     assert len(found) == 1, f"{kind} {name}: {len(found)} found"
     return found[0]
 

@@ -118,7 +118,8 @@ def _replicas_and_databases(target: str) -> dict[str, tuple[int, dict[str, Any] 
         name = workload["metadata"]["name"]
         if name in APP_SERVICES:
             [container] = spec["containers"]
-            found[name] = (workload["spec"]["replicas"], container_env(objects, container).get("DATABASE_URL"))
+            database = container_env(objects, container).get("DATABASE_URL")
+            found[name] = (workload["spec"]["replicas"], database)
     return found
 
 

@@ -42,9 +42,8 @@ def pod_env(objects: list[dict[str, Any]], name: str) -> dict[str, str]:
         if "value" in source:
             env[variable] = source["value"]
         elif "configMapKeyRef" in source["valueFrom"]:
-            env[variable] = find(objects, "ConfigMap", source["valueFrom"]["configMapKeyRef"]["name"])["data"][
-                source["valueFrom"]["configMapKeyRef"]["key"]
-            ]
+            reference = source["valueFrom"]["configMapKeyRef"]
+            env[variable] = find(objects, "ConfigMap", reference["name"])["data"][reference["key"]]
         else:
             env[variable] = SECRET_SAMPLES[variable]
     return env
@@ -78,7 +77,9 @@ def test_pending_variables_are_not_yet_settings() -> None:
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("name", APP_SERVICES)
-def test_each_service_loads_its_pod_environment(target: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_service_loads_its_pod_environment(
+    target: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The pod's environment builds the service's settings: listening on all interfaces on the port its
     Service targets, exporting to the collector's OTLP port, each downstream URL a Service port."""
     objects = render(KUBERNETES / target)
@@ -132,7 +133,8 @@ def test_collector_config_is_whole_and_uses_current_names(target: str) -> None:
     config = collector_config(objects)
     assert undefined_components(config) == [] and unused_components(config) == []
     [container] = find(objects, "Deployment", "otel-collector")["spec"]["template"]["spec"]["containers"]
-    assert {m["name"] for m in ENV_REF.finditer(collector_text(objects))} <= {e["name"] for e in container["env"]}
+    expanded = {m["name"] for m in ENV_REF.finditer(collector_text(objects))}
+    assert expanded <= {e["name"] for e in container["env"]}
     assert [n for n in config["exporters"] if n.split("/")[0] in DEPRECATED_EXPORTERS] == []
 
 
