@@ -116,8 +116,8 @@ def _generate(path: Path, generator: dict[str, Any], objects: list[dict[str, Any
     existing = [o for o in objects if o.get(_GENERATED) and _id(o) == ("ConfigMap", name)]
     if behavior == "create":
         assert not existing, f"{path}: ConfigMap {name} is generated twice"
-        metadata = {"name": name}
-        objects.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data, _GENERATED: True})
+        generated = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+        objects.append({**generated, _GENERATED: True})
         return
     assert existing, f"{path}: `behavior: {behavior}` for {name}, which no base generates"
     existing[0]["data"] = {**existing[0]["data"], **data} if behavior == "merge" else data
