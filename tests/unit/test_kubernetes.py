@@ -72,6 +72,15 @@ def test_the_python_rendering_is_what_kustomize_prints(target: str) -> None:
 
 
 @pytest.mark.parametrize("target", TARGETS)
+def test_every_object_lives_in_the_cruddur_namespace(target: str) -> None:
+    """Every namespaced object, those an overlay adds included, is in `cruddur`, where the short
+    Service names the pods are given (`users`, `jaeger`, `moto`...) resolve."""
+    for obj in render(KUBERNETES / target):
+        if obj["kind"] != "Namespace":
+            assert obj["metadata"].get("namespace") == "cruddur", f"{obj['kind']} {obj['metadata']['name']}"
+
+
+@pytest.mark.parametrize("target", TARGETS)
 def test_every_image_is_pinned_to_a_release(target: str) -> None:
     """Every container image names an exact release (a digest cannot be known offline), never `latest`."""
     for container in containers(render(KUBERNETES / target)):

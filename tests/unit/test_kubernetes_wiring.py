@@ -16,6 +16,7 @@ from tests.collector_config import ENV_REF, listen_ports, undefined_components, 
 from tests.conftest import Apps
 from tests.dockerfile import healthcheck_command, image_env
 from tests.kustomize import KUBERNETES, OVERLAYS, container_env, find, pod_specs, render
+from tests.network_policy import admits
 from tests.unit.test_compose import READ_BY_LIBRARIES, SETTINGS, load, settings_names
 
 TARGETS = ("base", *(f"overlays/{name}" for name in OVERLAYS))
@@ -90,12 +91,17 @@ def test_each_service_loads_its_pod_environment(
     collector, port = service_port(objects, str(settings.otlp_traces_endpoint()))
     assert collector["metadata"]["name"] == "otel-collector"
     assert (port, "tcp") in listen_ports(collector_config(objects))
+    assert admits(objects, name, "otel-collector", port)
+    if settings.aws_endpoint_url is not None:  # the local overlay's moto
+        workload, port = service_port(objects, settings.aws_endpoint_url)
+        assert admits(objects, name, workload["metadata"]["name"], port)
     for downstream in ("users", "activities"):
         url = getattr(settings, f"{downstream}_url", None)
         if url is not None:
             workload, port = service_port(objects, url)
             assert workload["metadata"]["name"] == downstream
             assert port == int(pod_env(objects, downstream)["PORT"])
+            assert admits(objects, name, downstream, port)
 
 
 async def test_probes_ask_a_path_every_service_answers(apps: Apps) -> None:
@@ -161,6 +167,7 @@ def test_local_collector_exports_to_jaeger_where_it_listens() -> None:
     jaeger, port = service_port(objects, "http://" + config["exporters"]["otlp_grpc/jaeger"]["endpoint"])
     [container] = jaeger["spec"]["template"]["spec"]["containers"]
     assert f"--set=receivers.otlp.protocols.grpc.endpoint=0.0.0.0:{port}" in container["args"]
+    assert admits(objects, "otel-collector", "jaeger", port)
 
 
 def test_aws_collector_signs_spans_for_xray_and_keys_them_for_honeycomb() -> None:
@@ -179,3 +186,14 @@ def test_aws_collector_signs_spans_for_xray_and_keys_them_for_honeycomb() -> Non
     [container] = find(objects, "Deployment", "otel-collector")["spec"]["template"]["spec"]["containers"]
     [key] = [e for e in container["env"] if e["name"] == "HONEYCOMB_API_KEY"]
     assert key["valueFrom"]["secretKeyRef"]["name"] == "cruddur-secrets"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_network_policies_deny_what_no_address_needs(target: str) -> None:
+    """Ingress is denied by default: users take no call from the collector, activities none from users,
+    and the collector none from anything but the services (the policies are not allow-all)."""
+    objects = render(KUBERNETES / target)
+    assert not admits(objects, "otel-collector", "users", 8002)
+    assert not admits(objects, "users", "activities", 8001)
+    assert not admits(objects, "gateway", "users", 8001)
+    assert admits(objects, "gateway", "users", 8002)
