@@ -64,6 +64,12 @@ def checkov(*args: str) -> list[tuple[str, str, str]]:
     ]
 
 
+def justified(finding: tuple[str, str, str], accepted: list[dict[str, Any]]) -> bool:
+    """Whether a baseline entry names this finding's check and its resource (or `all`)."""
+    check, resource, _ = finding
+    return any(e["check"] == check and (e["resources"] == "all" or resource in e["resources"]) for e in accepted)
+
+
 def test_every_finding_is_fixed_or_justified(tmp_path: Path) -> None:
     """Each checkov finding on the manifests, task definitions, IAM policies, Dockerfile and compose
     files is listed in deploy/security-baseline.yaml with a reason, and each listed one still occurs."""
@@ -71,16 +77,13 @@ def test_every_finding_is_fixed_or_justified(tmp_path: Path) -> None:
         rendered = yaml.safe_dump_all(render(KUBERNETES / "overlays" / overlay), sort_keys=False)
         (tmp_path / f"kubernetes-{overlay}.yaml").write_text(rendered)
     (tmp_path / "ecs.json").write_text(json.dumps(cloudformation(REPO / "deploy" / "ecs"), indent=1))
-    findings = checkov("-d", str(tmp_path), "-f", "deploy/Dockerfile", "--framework", "kubernetes",
-                       "cloudformation", "dockerfile")  # fmt: skip
-    findings += checkov("-d", "deploy", "-f", "docker-compose.yml", "-f", ".env.example", "--framework", "secrets")
+    frameworks = ["--framework", "kubernetes", "cloudformation", "dockerfile"]
+    findings = checkov("-d", str(tmp_path), "-f", "deploy/Dockerfile", *frameworks)
+    compose_files = ["-f", "docker-compose.yml", "-f", ".env.example"]
+    findings += checkov("-d", "deploy", *compose_files, "--framework", "secrets")
     accepted = yaml.safe_load(BASELINE.read_text())["accepted"]
     assert all(entry["why"].strip() for entry in accepted)
-    unjustified = [
-        (check, resource, file)
-        for check, resource, file in findings
-        if not any(e["check"] == check and (e["resources"] == "all" or resource in e["resources"]) for e in accepted)
-    ]
+    unjustified = [finding for finding in findings if not justified(finding, accepted)]
     assert unjustified == []
     stale = [entry["check"] for entry in accepted if entry["check"] not in {f[0] for f in findings}]
     assert stale == []
@@ -91,7 +94,8 @@ def test_a_new_finding_is_not_justified_by_the_baseline(tmp_path: Path) -> None:
     objects = render(KUBERNETES / "overlays" / "local")
     for obj in objects:
         if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "users":
-            obj["spec"]["template"]["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] = False
+            [container] = obj["spec"]["template"]["spec"]["containers"]
+            container["securityContext"]["readOnlyRootFilesystem"] = False
     (tmp_path / "kubernetes.yaml").write_text(yaml.safe_dump_all(objects, sort_keys=False))
     findings = checkov("-d", str(tmp_path), "--framework", "kubernetes")
-    assert ("CKV_K8S_22", "Deployment.cruddur.users") in {(check, resource) for check, resource, _ in findings}
+    assert ("CKV_K8S_22", "Deployment.cruddur.users") in {finding[:2] for finding in findings}
