@@ -67,7 +67,8 @@ def checkov(*args: str) -> list[tuple[str, str, str]]:
 def justified(finding: tuple[str, str, str], accepted: list[dict[str, Any]]) -> bool:
     """Whether a baseline entry names this finding's check and its resource (or `all`)."""
     check, resource, _ = finding
-    return any(e["check"] == check and (e["resources"] == "all" or resource in e["resources"]) for e in accepted)
+    entries = [entry["resources"] for entry in accepted if entry["check"] == check]
+    return any(resources == "all" or resource in resources for resources in entries)
 
 
 def test_every_finding_is_fixed_or_justified(tmp_path: Path) -> None:
