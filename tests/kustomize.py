@@ -5,7 +5,7 @@ predates `patches` and `labels`), so the tests render the subset of kustomize th
 `resources` (files and directories), `namespace`, `labels` (metadata only), `configMapGenerator`
 (`envs`, `files`, `literals`; behaviours create, merge and replace; the content-hash name suffix and
 the references to it), `images` (newName, newTag) and strategic-merge `patches` by path.
-tests/unit/test_kubernetes_render.py compares this with a real kustomize wherever one is installed.
+tests/unit/test_kubernetes.py compares this with a real kustomize wherever one is installed.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tests.compose import REPO
+from tests.manifests import containers
 
 KUBERNETES = REPO / "deploy" / "kubernetes"
 OVERLAYS = ("local", "aws")
@@ -83,7 +83,7 @@ def _build(path: Path) -> list[dict[str, Any]]:
         for obj in objects:
             obj["metadata"].setdefault("labels", {}).update(label["pairs"])
     for image in kustomization.get("images", []):
-        for container in _containers(objects):
+        for container in containers(objects):
             name, _, tag = container["image"].partition(":")
             if name == image["name"]:
                 name, tag = image.get("newName", name), image.get("newTag", tag)
@@ -170,43 +170,3 @@ def _rename_config_map_refs(node: Any, renamed: dict[str, str]) -> None:
     elif isinstance(node, list):
         for item in node:
             _rename_config_map_refs(item, renamed)
-
-
-def pod_specs(objects: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """(workload, its pod spec) for each Deployment."""
-    for obj in objects:
-        if obj["kind"] == "Deployment":
-            yield obj, obj["spec"]["template"]["spec"]
-
-
-def _containers(objects: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for _, spec in pod_specs(objects):
-        yield from spec.get("initContainers", [])
-        yield from spec["containers"]
-
-
-def containers(objects: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every container (init containers too) of every workload."""
-    return _containers(objects)
-
-
-def find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
-    """The one object of this kind whose name (hash suffix aside, for ConfigMaps) is `name`."""
-    names = (name, f"{name}-")
-    found = [o for o in objects if o["kind"] == kind and o["metadata"]["name"].startswith(names)]
-    found = [o for o in found if kind == "ConfigMap" or o["metadata"]["name"] == name]
-    assert len(found) == 1, f"{kind} {name}: {len(found)} found"
-    return found[0]
-
-
-def container_env(objects: list[dict[str, Any]], container: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each variable a container gets, as `{"value": ...}` or `{"valueFrom": ...}` (envFrom expanded)."""
-    env: dict[str, dict[str, Any]] = {}
-    for source in container.get("envFrom", []):
-        [(kind, ref)] = [(k, v) for k, v in source.items() if k in ("configMapRef", "secretRef")]
-        if kind == "configMapRef":
-            [config_map] = [o for o in objects if _id(o) == ("ConfigMap", ref["name"])]
-            env.update({k: {"value": v} for k, v in config_map.get("data", {}).items()})
-    for variable in container.get("env", []):
-        env[variable["name"]] = {k: v for k, v in variable.items() if k != "name"}
-    return env

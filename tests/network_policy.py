@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.kustomize import find
+from tests.manifests import find
 
 
 def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:

@@ -12,7 +12,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.kustomize import KUBERNETES, OVERLAYS, container_env, containers, find, pod_specs, render
+from tests.kustomize import KUBERNETES, OVERLAYS, render
+from tests.manifests import container_env, containers, find, pod_specs
 
 # The oldest Kubernetes minor release EKS still gives standard support to when this was written; the
 # schemas ship inside kubernetes-validate, so nothing is fetched.
