@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -55,6 +56,17 @@ async def prepare(engine: AsyncEngine, table: Table, seed: Seed) -> None:
         seed: the demo rows, asked for only when `table` is empty.
     """
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas sharing the database start together: without this lock each one checks that the
+            # table is missing, then all but one fail creating it (or seed it twice). The lock is the
+            # transaction's, released at commit.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(table)})
         await conn.run_sync(table.metadata.create_all)
         if (await conn.execute(select(func.count()).select_from(table))).scalar_one() == 0:
             await conn.execute(insert(table), seed())
+
+
+def _lock_key(table: Table) -> int:
+    """A stable signed 64-bit advisory lock key for preparing this table."""
+    digest = hashlib.sha256(f"cruddur.prepare.{table.name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
