@@ -123,6 +123,8 @@ class HoneycombStandIn:
                     try:
                         if self.headers.get("X-Honeycomb-Team") != standin.key:
                             raise Refused(401, "unknown API key - check your credentials")
+                        if raw and self.headers.get("Content-Type", "").split(";")[0] != "application/json":
+                            raise Refused(415, "request bodies are application/json")
                         body = json.loads(raw) if raw else None
                         status, answer = standin.route(method, self.path, body)
                     except Refused as exc:

@@ -59,9 +59,10 @@ LOAD_REQUESTS = (
 def load_rate() -> float:
     """Requests a second of compose's load profile: users / pacing, from the loadgen command."""
     command = " ".join(compose({})["services"]["loadgen"]["command"])
-    users = int(re.search(r"--users (\d+)", command)[1])  # type: ignore[index]
-    pacing = float(re.search(r"--cruddur-pacing ([\d.]+)", command)[1])  # type: ignore[index]
-    return users / pacing
+    users = re.search(r"--users (\d+)", command)
+    pacing = re.search(r"--cruddur-pacing ([\d.]+)", command)
+    assert users and pacing, f"no --users N and --cruddur-pacing S in the loadgen command: {command}"
+    return int(users[1]) / float(pacing[1])
 
 
 def sampled_rate(rules: dict[str, Any], load: float) -> float:
