@@ -63,7 +63,7 @@ class Config:
             env["XRAY_EXPORTER"] = "sdk"
             env["AWS_XRAY_DAEMON_ADDRESS"] = f"127.0.0.1:{port}"
         # With X-Ray on, its rules make the root decision (OTEL_TRACES_SAMPLER is not used):
-        # "default" keeps the shipped rules (5 a second, then 10%).
+        # "default" keeps the shipped rules (observability/xray/sampling_rules.json).
         if self.xray != "off" and self.sampling in RULES:
             env["XRAY_SAMPLING_RULES"] = str(RULES[self.sampling])
         if self.full:

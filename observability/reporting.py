@@ -14,7 +14,7 @@ from typing import TypeVar
 from observability.logs.cloudwatch import CloudWatchHandler
 from observability.logs.formatter import JsonFormatter
 from observability.rollbar.reporter import ErrorReporter
-from observability.rollbar.sender import RateLimiter, RollbarSender
+from observability.rollbar.sender import Budget, RateLimiter, RollbarSender
 from observability.settings import TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def build_reporting(settings: TelemetrySettings, service: str) -> Reporting:
         environment=settings.rollbar_environment or settings.environment,
         code_version=settings.service_version,
         limiter=RateLimiter(settings.rollbar_rate_limit, settings.rollbar_rate_window),
+        budget=Budget(settings.rollbar_hourly_budget),
         honeycomb=honeycomb,
         aws_region=settings.aws_region,
     )
@@ -100,6 +101,7 @@ def build_reporting(settings: TelemetrySettings, service: str) -> Reporting:
             send_interval=settings.cloudwatch_send_interval,
             queue_size=settings.cloudwatch_queue_size,
             retry_max=settings.cloudwatch_retry_max,
+            retention_days=settings.cloudwatch_retention_days,
         )
         cloudwatch.setFormatter(JsonFormatter(service))  # the same lines as on stdout
     return Reporting(errors=errors, cloudwatch=cloudwatch)

@@ -33,6 +33,7 @@ class CloudWatchHandler(logging.Handler):
         send_interval: seconds between batches.
         queue_size: lines buffered at most while CloudWatch is slow or down.
         retry_max: the longest pause between attempts to reach CloudWatch.
+        retention_days: set on the log group once reached (events older are deleted); None leaves it.
     """
 
     def __init__(
@@ -45,11 +46,13 @@ class CloudWatchHandler(logging.Handler):
         send_interval: float = 5.0,
         queue_size: int = 10_000,
         retry_max: float = 30.0,
+        retention_days: int | None = 3,
     ) -> None:
         super().__init__()
         self.log_group, self.log_stream = log_group, log_stream
         self.region, self.endpoint_url = region, endpoint_url
         self.send_interval, self.retry_max = send_interval, retry_max
+        self.retention_days = retention_days
         self.dropped = 0
         self._reported_dropped = 0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
@@ -105,7 +108,21 @@ class CloudWatchHandler(logging.Handler):
         )
         target.FLUSH_TIMEOUT = 3  # bounds flush/close (and logging.shutdown at exit) when CloudWatch hangs
         target.setFormatter(logging.Formatter("%(message)s"))
+        self._set_retention(client)
         return target
+
+    def _set_retention(self, client: Any) -> None:
+        # Without a retention policy a log group keeps (and bills) every event forever. Put on every
+        # connect, so the group holds the configured value; a refusal (no logs:PutRetentionPolicy)
+        # costs only the policy, never the shipping.
+        if self.retention_days is None:
+            return
+        try:
+            client.put_retention_policy(logGroupName=self.log_group, retentionInDays=self.retention_days)
+        except Exception as exc:
+            log.warning(
+                "could not set %d days' retention on %s: %s", self.retention_days, self.log_group, exc
+            )
 
     def _run(self) -> None:
         backoff = 1.0

@@ -1,8 +1,8 @@
 """The logs' settings: the level of stdout's JSON lines, and CloudWatch Logs when a group is named.
 
 Reads `LOG_LEVEL`, `CLOUDWATCH_LOG_GROUP`, `CLOUDWATCH_SEND_INTERVAL`, `CLOUDWATCH_QUEUE_SIZE`,
-`CLOUDWATCH_RETRY_MAX`, `AWS_REGION`, `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`
-(boto3 reads the AWS credentials itself).
+`CLOUDWATCH_RETRY_MAX`, `CLOUDWATCH_RETENTION_DAYS`, `AWS_REGION`, `AWS_ENDPOINT_URL` and
+`AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` (boto3 reads the AWS credentials itself).
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from observability.checks import check_url
+
+# The only values CloudWatch Logs' PutRetentionPolicy accepts (its API reference, `retentionInDays`).
+RETENTION_DAYS = frozenset(
+    (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+)
 
 
 class LogsSettings(BaseSettings):
@@ -25,6 +30,7 @@ class LogsSettings(BaseSettings):
     cloudwatch_send_interval: float = Field(default=5.0, gt=0, description="seconds between batches")
     cloudwatch_queue_size: int = Field(default=10_000, gt=0, description="lines buffered at most")
     cloudwatch_retry_max: float = Field(default=30.0, gt=0, description="seconds, longest retry backoff")
+    cloudwatch_retention_days: int = Field(default=3, description="days the log group keeps events")
     aws_region: str | None = None
     aws_endpoint_url: str | None = None
     aws_endpoint_url_cloudwatch_logs: str | None = None
@@ -33,6 +39,14 @@ class LogsSettings(BaseSettings):
     @classmethod
     def _logs_urls(cls, value: str | None) -> str | None:
         return check_url(value)
+
+    @field_validator("cloudwatch_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in RETENTION_DAYS:
+            allowed = ", ".join(map(str, sorted(RETENTION_DAYS)))
+            raise ValueError(f"must be one of CloudWatch's retention periods: {allowed}")
+        return value
 
     @model_validator(mode="after")
     def _cloudwatch_region(self) -> LogsSettings:

@@ -14,7 +14,7 @@ from starlette.types import Scope
 
 from observability.logs.formatter import current_user, route_of, trace_fields
 from observability.redact import scrub_headers, scrub_query, scrub_text
-from observability.rollbar.sender import RateLimiter, RollbarSender
+from observability.rollbar.sender import Budget, RateLimiter, RollbarSender
 
 log = logging.getLogger("cruddur.errors")
 
@@ -28,6 +28,7 @@ class ErrorReporter:
         environment: Rollbar's `environment`.
         code_version: the deployed version.
         limiter: at most so many items per fingerprint per window.
+        budget: at most so many items of this service per hour, all fingerprints together.
         honeycomb: `(team, environment)` for Honeycomb trace links, if configured.
         aws_region: for X-Ray console links, if configured.
     """
@@ -40,11 +41,12 @@ class ErrorReporter:
         environment: str,
         code_version: str,
         limiter: RateLimiter,
+        budget: Budget | None = None,
         honeycomb: tuple[str, str] | None = None,
         aws_region: str | None = None,
     ) -> None:
         self.sender, self.service, self.environment = sender, service, environment
-        self.code_version, self.limiter = code_version, limiter
+        self.code_version, self.limiter, self.budget = code_version, limiter, budget
         self.honeycomb, self.aws_region = honeycomb, aws_region
         self.host = socket.gethostname()
         self.rate_limited = 0
@@ -57,6 +59,10 @@ class ErrorReporter:
         if not self.limiter.allow(data["fingerprint"]):
             self.rate_limited += 1
             log.warning("Rollbar rate limit: item for %s not sent", data["title"])
+            return None
+        if self.budget is not None and not self.budget.allow():
+            self.rate_limited += 1
+            log.warning("Rollbar hourly budget spent: item for %s not sent", data["title"])
             return None
         return str(data["uuid"]) if self.sender.submit(data) else None
 

@@ -1,4 +1,4 @@
-"""Delivery of Rollbar items: a bounded queue, one sender thread, and a rate limit per fingerprint.
+"""Delivery of Rollbar items: a bounded queue, one sender thread, a rate limit per fingerprint, a budget.
 
 Posting from the request would delay the response by Rollbar's latency, and rollbar's own `thread`
 handler starts one thread per item (unbounded when Rollbar hangs). Here `submit` only enqueues;
@@ -51,6 +51,36 @@ class RateLimiter:
             while len(self._seen) > self.max_keys:
                 self._seen.popitem(last=False)
             return allowed
+
+
+class Budget:
+    """At most `limit` items in all per `window` seconds (an hour by default), whatever their fingerprint.
+
+    The per-fingerprint limit stops one hot loop; this stops many distinct errors from spending a
+    monthly quota (Rollbar's free tier: 5,000 events a month) in a few hours.
+
+    Args:
+        limit: items allowed per window (0 sends none).
+        window: seconds.
+        clock: a monotonic clock, for tests.
+    """
+
+    def __init__(self, limit: int, window: float = 3600.0, *, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._start: float | None = None
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        """Whether one more item may be sent in this window (and count it if so)."""
+        now = self.clock()
+        with self._lock:
+            if self._start is None or now - self._start >= self.window:
+                self._start, self._used = now, 0
+            if self._used >= self.limit:
+                return False
+            self._used += 1
+            return True
 
 
 class RollbarSender:

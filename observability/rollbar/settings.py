@@ -1,7 +1,7 @@
 """Rollbar's settings: `ROLLBAR_ACCESS_TOKEN` switches it on; the rest bound what it may cost.
 
 Reads `ROLLBAR_ACCESS_TOKEN`, `ROLLBAR_ENDPOINT`, `ROLLBAR_ENVIRONMENT`, `ROLLBAR_RATE_LIMIT`,
-`ROLLBAR_RATE_WINDOW`, `ROLLBAR_QUEUE_SIZE` and `ROLLBAR_TIMEOUT`.
+`ROLLBAR_RATE_WINDOW`, `ROLLBAR_HOURLY_BUDGET`, `ROLLBAR_QUEUE_SIZE` and `ROLLBAR_TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ class RollbarSettings(BaseSettings):
     rollbar_environment: str | None = None
     rollbar_rate_limit: int = Field(default=10, ge=0, description="items per fingerprint per window")
     rollbar_rate_window: float = Field(default=60.0, gt=0, description="seconds")
+    # 3 services x 2 an hour x 744 hours = 4,464 items in a 31-day month: under the free tier's 5,000
+    # (tests/unit/test_free_tiers.py keeps it so).
+    rollbar_hourly_budget: int = Field(default=2, ge=0, description="items per service per hour")
     rollbar_queue_size: int = Field(default=100, gt=0)
     rollbar_timeout: float = Field(default=5.0, gt=0, description="seconds per delivery")
 

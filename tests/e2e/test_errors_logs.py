@@ -39,6 +39,7 @@ def stack(
         ROLLBAR_ACCESS_TOKEN=rollbar.token,
         ROLLBAR_ENDPOINT=rollbar.endpoint,
         ROLLBAR_RATE_LIMIT=str(RATE_LIMIT),
+        ROLLBAR_HOURLY_BUDGET="1000",  # these tests report more errors per service than the free-tier budget
         CLOUDWATCH_LOG_GROUP=GROUP,
         CLOUDWATCH_SEND_INTERVAL="0.2",
         AWS_REGION=REGION,

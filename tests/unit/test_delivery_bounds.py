@@ -5,10 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
 
 from observability.logs.cloudwatch import CloudWatchHandler
-from observability.rollbar.sender import RateLimiter, RollbarSender
+from observability.logs.settings import LogsSettings
+from observability.rollbar.reporter import ErrorReporter
+from observability.rollbar.sender import Budget, RateLimiter, RollbarSender
 from tests.e2e.harness import free_port
+from tests.standins.cloudwatch import CloudWatchStandIn
 
 
 def handler(queue_size: int = 5, port: int | None = None) -> CloudWatchHandler:
@@ -88,3 +96,84 @@ def test_rate_limiter_remembers_a_bounded_number_of_fingerprints() -> None:
     for n in range(1_000):
         limiter.allow(str(n))
     assert len(limiter._seen) == 10
+
+
+def test_budget_caps_all_fingerprints_together_per_window() -> None:
+    """The budget lets `limit` items through per window whatever their fingerprint, then none until the
+    next window."""
+    now = [0.0]
+    budget = Budget(2, 3600.0, clock=lambda: now[0])
+    assert [budget.allow() for _ in range(3)] == [True, True, False]
+    now[0] = 3599.0
+    assert not budget.allow()
+    now[0] = 3600.0
+    assert budget.allow()
+
+
+class Recording(RollbarSender):
+    """A sender that keeps what it is given instead of posting it."""
+
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:1/api/1", "token")
+        self.items: list[dict[str, Any]] = []
+
+    def submit(self, data: dict[str, Any]) -> bool:
+        self.items.append(data)
+        return True
+
+
+def test_reporter_sends_distinct_errors_only_within_the_hourly_budget() -> None:
+    """Five distinct errors (five fingerprints, each under its rate limit) make as many items as the
+    service's hourly budget allows, and the rest are counted as not sent."""
+    sender = Recording()
+    reporter = ErrorReporter(
+        sender,
+        service="users",
+        environment="test",
+        code_version="1",
+        limiter=RateLimiter(10, 60.0),
+        budget=Budget(2),
+    )
+    errors: list[BaseException] = [type(f"Error{n}", (Exception,), {})() for n in range(5)]
+    sent = [reporter.report(error, {"type": "http", "path": "/x", "headers": []}) for error in errors]
+    assert len(sender.items) == 2 and len({item["fingerprint"] for item in sender.items}) == 2
+    assert sent[2:] == [None, None, None] and reporter.rate_limited == 3
+
+
+@pytest.fixture
+def moto() -> Iterator[CloudWatchStandIn]:
+    standin = CloudWatchStandIn(free_port()).start()
+    yield standin
+    standin.stop()
+
+
+def test_cloudwatch_log_group_gets_the_retention_policy(
+    moto: CloudWatchStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log group the handler creates keeps events for `retention_days`, not forever."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    group = f"/cruddur/retention-{free_port()}"
+    cloudwatch = CloudWatchHandler(
+        log_group=group,
+        log_stream="users/host",
+        region="us-east-1",
+        endpoint_url=moto.endpoint,
+        retention_days=5,
+    )
+    cloudwatch.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not cloudwatch.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [found] = moto.client().describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+        assert found.get("retentionInDays") == 5
+    finally:
+        cloudwatch.close(timeout=3)
+
+
+def test_cloudwatch_retention_must_be_a_value_cloudwatch_accepts() -> None:
+    """A retention CloudWatch would refuse (4 days) stops start-up; the default is a few days."""
+    with pytest.raises(ValidationError, match="retention periods"):
+        LogsSettings(cloudwatch_retention_days=4)
+    assert LogsSettings().cloudwatch_retention_days in (1, 3, 5, 7)
