@@ -83,10 +83,13 @@ def handle_error(reporter: ErrorReporter | None, error: Exception, scope: Scope)
                 span.set_attribute(ITEM_UUID, item_uuid)
     except Exception:  # reporting must never change the response
         log.warning("error reporting failed", exc_info=True)
-    extra: dict[str, object] = {"rollbar_uuid": item_uuid}
     if isinstance(error, InjectedFault):
-        extra.update(fault_injected=True, fault_kind=error.fault.kind, fault_spec=error.fault.spec)
-    log.error("unhandled %s", type(error).__qualname__, exc_info=error, extra=extra)
+        fault = {"fault_injected": True, "fault_kind": error.fault.kind, "fault_spec": error.fault.spec}
+        log.error(
+            "injected error: %s", error.fault.spec, exc_info=error, extra={"rollbar_uuid": item_uuid, **fault}
+        )
+        return
+    log.error("unhandled %s", type(error).__qualname__, exc_info=error, extra={"rollbar_uuid": item_uuid})
 
 
 _INTERNAL_ERROR = JSONResponse({"detail": "Internal Server Error"}, status_code=500)
