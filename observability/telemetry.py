@@ -72,7 +72,9 @@ class Telemetry:
 
         Outermost first: the OTel server span; at the edge, the user and the trace id in every answer;
         error reporting (a 500 of its own, so it is inside the span); the X-Ray SDK segment (inside
-        error reporting, so it records the exception); the access log.
+        error reporting, so it records the exception); the access log; the faults the request's
+        baggage carries (`FAULTS_ENABLED=true`; at the edge always, to drop a client's unwanted ones).
+        Faults that name a route fire from an app-wide dependency: include the routers after this.
 
         Args:
             app: built with `telemetry=NATIVE_TELEMETRY_OFF` (FastAPI's own spans would double ours).
@@ -99,8 +101,9 @@ class Telemetry:
                 cap=self.faults.cap,
                 reporter=reporter,
             )
-            # Every route included after this runs it (the services include theirs after `new_app`).
-            app.router.dependencies.append(Depends(route_faults))
+            if self.faults.active:
+                # Every route included after this runs it (the services include theirs after `new_app`).
+                app.router.dependencies.append(Depends(route_faults))
         app.add_middleware(AccessLogMiddleware)
         if self.xray_sdk is not None:
             sdk.instrument_app(app, self.xray_sdk)

@@ -99,13 +99,25 @@ class ScenarioSettings(BaseSettings):
         )
 
 
-def run(name: str, settings: ScenarioSettings, say: Callable[[str], None]) -> int:
-    """Send the scenario's requests, saying what happened line by line; 1 if the gateway is unreachable."""
+def run(
+    name: str,
+    settings: ScenarioSettings,
+    say: Callable[[str], None],
+    transport: httpx.BaseTransport | None = None,
+) -> int:
+    """Send the scenario's requests, saying what happened line by line; 1 if the gateway is unreachable.
+
+    Args:
+        name: a key of `SCENARIOS`.
+        settings: where the gateway and the trace viewers are.
+        say: prints one line.
+        transport: the client's transport (tests pass a mock one).
+    """
     scenario = SCENARIOS[name]
     headers = {"baggage": scenario.baggage}
     if settings.faults_secret is not None:
         headers[FAULT_SECRET_HEADER] = settings.faults_secret.get_secret_value()
-    with httpx.Client(base_url=settings.gateway_url, timeout=30.0) as http:
+    with httpx.Client(base_url=settings.gateway_url, timeout=30.0, transport=transport) as http:
         try:
             health = http.get("/healthz").json()
         except (httpx.HTTPError, ValueError) as error:
