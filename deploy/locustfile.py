@@ -32,7 +32,11 @@ def _options(parser: Any) -> None:
         "--cruddur-fault-share", type=float, default=0.05, help="share (0-1) of requests that carry a fault"
     )
     parser.add_argument(
-        "--cruddur-fault-secret", default="", env_var="FAULTS_SECRET", help="the gateway's FAULTS_SECRET"
+        "--cruddur-fault-secret",
+        default="",
+        env_var="FAULTS_SECRET",
+        is_secret=True,
+        help="the gateway's FAULTS_SECRET",
     )
 
 
