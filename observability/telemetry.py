@@ -27,7 +27,8 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability.faults import db as fault_db
-from observability.faults.middleware import FaultMiddleware, route_faults
+from observability.faults.middleware import FaultMiddleware
+from observability.faults.routes import route_faults
 from observability.faults.settings import FaultOptions, fault_options
 from observability.lifecycle import Lifespan, bounded, flushing
 from observability.logs.access import AccessLogMiddleware

@@ -5,30 +5,26 @@ baggage itself is left as it came (faults for other services travel on with it),
 where a client's fault entries are dropped unless faults are on and, with `FAULTS_SECRET`, the request
 carries it in `X-Fault-Secret`. In order, for the faults that fire (each with its probability):
 delays, then a pending slow query for the database hook, then the first of status, timeout or drop.
-Faults that name a route fire the same way once routing has named it (`route_faults`, a dependency
-`Telemetry.instrument_app` gives the app).
+Faults that name a route fire the same way once routing has named it (`routes`); `answers` says how
+a status, timeout or drop is answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import random
 from collections import OrderedDict
-from contextvars import ContextVar
-from dataclasses import dataclass
 
 from opentelemetry import baggage, context
 from starlette.datastructures import Headers
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from observability.faults import db
+from observability.faults import answers, db, routes
 from observability.faults.grammar import TERMINAL, Fault, faults_in, is_fault_key
-from observability.faults.record import InjectedFault, fired
-from observability.rollbar.middleware import handle_error
+from observability.faults.record import fired
 from observability.rollbar.reporter import ErrorReporter
 
 log = logging.getLogger("cruddur.faults")
@@ -106,15 +102,16 @@ class FaultMiddleware:
             terminal = await self._fire(now, waiting)
             if terminal is None:
                 later = [f for f in firing if f.route is not None]
-                token = _routed.set(_Routed(later, waiting, self) if later else None)
+                fire = functools.partial(self._fire, waiting=waiting)
+                token = routes.routed.set(routes.Routed(later, self.service, fire) if later else None)
                 pending = db.pending.set(waiting)
                 try:
                     await self.app(scope, receive, send)
                 finally:
                     db.pending.reset(pending)
-                    _routed.reset(token)
+                    routes.routed.reset(token)
                 return
-        except _RouteTerminal as stop:  # a fault of the request's route, raised by `route_faults`
+        except routes.RouteTerminal as stop:  # a fault of the request's route, from `route_faults`
             terminal = stop.fault
         await self._terminal(terminal, scope, receive, send)
 
@@ -130,37 +127,11 @@ class FaultMiddleware:
 
     async def _terminal(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
         if fault.kind == "status":
-            await self._status(fault, scope, receive, send)
+            await answers.status(fault, self.service, self.reporter, scope, receive, send)
         elif fault.kind == "timeout":
-            await self._hang(fault, scope, receive, send)
+            await answers.hang(fault, self.service, self._seconds(fault), scope, receive, send)
         else:
-            fired(fault, self.service)
-            # Headers out, then an error: the server can only close the connection (no answer, no 500).
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
-            raise InjectedFault(fault, self.service)
-
-    async def _status(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
-        assert fault.status is not None
-        fired(fault, self.service)
-        if fault.status >= 500:
-            try:
-                raise InjectedFault(fault, self.service)  # raised, so the Rollbar item has its frames
-            except InjectedFault as error:
-                handle_error(self.reporter, error, scope)
-        body = {
-            "detail": f"injected fault: status {fault.status} in {self.service}",
-            "service": self.service,
-            "injected": True,
-        }
-        await JSONResponse(body, status_code=fault.status)(scope, receive, send)
-
-    async def _hang(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> None:
-        seconds = self._seconds(fault)
-        fired(fault, self.service, seconds=seconds)
-        if await _caller_left_within(receive, seconds):
-            return  # the caller's timeout fired first, as intended: nobody is left to answer
-        body = {"detail": f"injected fault: timeout in {self.service}", "service": self.service}
-        await JSONResponse({**body, "injected": True}, status_code=504)(scope, receive, send)
+            await answers.drop(fault, self.service, send)
 
     def _seconds(self, fault: Fault) -> float:
         assert fault.delay is not None
@@ -174,54 +145,6 @@ class FaultMiddleware:
         while len(self._warned) > _WARNED_MAX:
             self._warned.popitem(last=False)
         log.warning("fault ignored: %s", reason, extra={"fault_refused": True})
-
-
-async def _caller_left_within(receive: Receive, seconds: float) -> bool:
-    """Wait up to `seconds` for the caller to disconnect; whether it did."""
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return True
-    except TimeoutError:
-        return False
-
-
-@dataclass
-class _Routed:
-    """The faults that name a route, until routing says which route the request is for."""
-
-    faults: list[Fault]
-    waiting: db.Pending
-    middleware: FaultMiddleware
-
-
-_routed: ContextVar[_Routed | None] = ContextVar("cruddur_routed_faults", default=None)
-
-
-class _RouteTerminal(Exception):
-    """Raised by `route_faults` to hand a route's status, timeout or drop back to the middleware."""
-
-    def __init__(self, fault: Fault) -> None:
-        super().__init__(fault.spec)
-        self.fault = fault
-
-
-async def route_faults(request: Request) -> None:
-    """The app-wide dependency that fires `fault.<service>.<route>` faults once the route is known.
-
-    Routing happens inside the app, after every middleware: the route's name (its handler's) is
-    only known here. A status, timeout or drop goes back to the middleware, which answers it.
-    """
-    routed = _routed.get()
-    if routed is None:
-        return
-    name = getattr(request.scope.get("route"), "name", None)
-    mine = [f for f in routed.faults if f.route == name]
-    terminal = await routed.middleware._fire(mine, routed.waiting)
-    if terminal is not None:
-        raise _RouteTerminal(terminal)
 
 
 def _without_faults(ctx: context.Context) -> context.Context:
