@@ -18,6 +18,7 @@ from observability.telemetry import Telemetry
 from services.common.settings import ServiceSettings
 from tests.conftest import ProcessBoundaryTransport
 from tests.inprocess import Running, three_apps
+from tests.unit.xray_inprocess import three_apps as xray_apps
 
 SECRET = "let-me-break-it"
 
@@ -161,3 +162,16 @@ def test_production_refuses_faults(caplog: pytest.LogCaptureFixture) -> None:
         "FAULTS_ENABLED=true refused: ENVIRONMENT=production, no fault will be injected"
     ]
     made.shutdown()
+
+
+async def test_xray_sdk_segments_carry_the_fault_annotations(tmp_path: Path) -> None:
+    """On the aws-xray-sdk path, the segment of the hop where a fault fired is annotated with it."""
+    async with xray_apps(tmp_path, faults_enabled=True) as stack:
+        response = await stack.gateway.get(
+            "/api/activities/home", headers={"baggage": "fault.users=delay:10ms"}
+        )
+    assert response.status_code == 200
+    segments = {d["name"]: d for d in stack.documents() if "annotations" in d}
+    assert segments["users"]["annotations"]["fault_injected"] is True
+    assert segments["users"]["annotations"]["fault_kind"] == "delay"
+    assert "fault_kind" not in segments["activities"]["annotations"]
