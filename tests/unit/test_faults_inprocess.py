@@ -80,6 +80,17 @@ async def test_delay_fires_in_the_addressed_service_only(
     assert not [s for s in spans if s is not users and "fault.injected" in (s.attributes or {})]
 
 
+async def test_accepted_client_baggage_still_never_sets_identity(
+    chain: Running, exporter: InMemorySpanExporter
+) -> None:
+    """A client's faults accepted beside its `enduser.id`: the fault fires, the user is set by no one."""
+    response = await get(chain, "/api/activities/home", "enduser.id=garek,fault.users=delay:1ms")
+    assert response.status_code == 200
+    spans = spans_of(chain, exporter)
+    assert server_span(spans, "users").attributes["fault.kind"] == "delay"  # type: ignore[index]
+    assert not [s for s in spans if "enduser.id" in (s.attributes or {})]
+
+
 async def test_injected_status_becomes_a_502_naming_the_service_and_trace(
     chain: Running, exporter: InMemorySpanExporter
 ) -> None:
