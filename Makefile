@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install scan-tools test test-unit test-e2e w3c lint typecheck dev token clean bench bench-quick bench-profile wrk
+.PHONY: help install scan-tools test test-unit test-e2e w3c lint typecheck dev token scenario clean bench bench-quick bench-profile wrk
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -51,6 +51,9 @@ dev: $(STAMP) ## run users, activities and gateway on 8002, 8001, 8000 without D
 
 token: $(STAMP) ## print a bearer token for andrewbrown (USER_HANDLE=handle for another)
 	@$(PY) -m services.gateway.token $${USER_HANDLE:-andrewbrown}
+
+scenario: $(STAMP) ## break the running stack on purpose: make scenario NAME=slow-users (no NAME: list them)
+	@$(PY) -m services.scenarios $(NAME)
 
 wrk: ## install the load generator wrk (apt-get, as root) unless it is already there
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } \

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
+from observability.faults.settings import FaultSettings
 from observability.logs.settings import LogsSettings
 from observability.otel.settings import OtelSettings, parse_otlp_headers
 from observability.rollbar.settings import RollbarSettings
@@ -19,7 +20,7 @@ from observability.xray.settings import XRayMode, XRaySettings
 __all__ = ["TelemetrySettings", "parse_otlp_headers"]
 
 
-class TelemetrySettings(OtelSettings, XRaySettings, RollbarSettings, LogsSettings):
+class TelemetrySettings(OtelSettings, XRaySettings, RollbarSettings, LogsSettings, FaultSettings):
     """What every service reads to configure its telemetry; every export is off unless set."""
 
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)

@@ -20,12 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from observability.faults import db as fault_db
+from observability.faults.middleware import FaultMiddleware
+from observability.faults.routes import route_faults
+from observability.faults.settings import FaultOptions, fault_options
 from observability.lifecycle import Lifespan, bounded, flushing
 from observability.logs.access import AccessLogMiddleware
 from observability.otel import client, db
@@ -61,6 +65,7 @@ class Telemetry:
     xray_sdk: sdk.XRay | None = None
     reporting: Reporting | None = None
     otlp_endpoint: str | None = None
+    faults: FaultOptions = field(default_factory=lambda: FaultOptions(active=False))
     _noop: trace.NoOpTracerProvider = field(default_factory=trace.NoOpTracerProvider, repr=False)
 
     def instrument_app(self, app: FastAPI, *, edge: bool = False, identify: Identify | None = None) -> None:
@@ -68,7 +73,9 @@ class Telemetry:
 
         Outermost first: the OTel server span; at the edge, the user and the trace id in every answer;
         error reporting (a 500 of its own, so it is inside the span); the X-Ray SDK segment (inside
-        error reporting, so it records the exception); the access log.
+        error reporting, so it records the exception); the access log; the faults the request's
+        baggage carries (`FAULTS_ENABLED=true`; at the edge always, to drop a client's unwanted ones).
+        Faults that name a route fire from an app-wide dependency: include the routers after this.
 
         Args:
             app: built with `telemetry=NATIVE_TELEMETRY_OFF` (FastAPI's own spans would double ours).
@@ -82,10 +89,25 @@ class Telemetry:
             lifespan = with_reporting(self.reporting, lifespan)
         app.router.lifespan_context = lifespan
         # add_middleware puts the last one added outermost: innermost first.
+        reporter = self.reporting.errors if self.reporting is not None else None
+        if self.tracer_provider is not None and (self.faults.active or edge):
+            # Faults ride on baggage, which only the tracing instrumentation reads. At the edge it runs
+            # even with faults off: it drops the client's fault entries before they go downstream.
+            app.add_middleware(
+                FaultMiddleware,
+                service=self.service_name,
+                active=self.faults.active,
+                edge=edge,
+                secret=self.faults.secret,
+                cap=self.faults.cap,
+                reporter=reporter,
+            )
+            if self.faults.active:
+                # Every route included after this runs it (the services include theirs after `new_app`).
+                app.router.dependencies.append(Depends(route_faults))
         app.add_middleware(AccessLogMiddleware)
         if self.xray_sdk is not None:
             sdk.instrument_app(app, self.xray_sdk)
-        reporter = self.reporting.errors if self.reporting is not None else None
         app.add_middleware(ErrorReportingMiddleware, reporter=reporter)
         if edge:
             app.add_middleware(EdgeMiddleware, identify=identify, xray_header=self.xray_mode != "off")
@@ -119,6 +141,8 @@ class Telemetry:
         """Make every statement of `engine` a span (the statement, never its parameters)."""
         if self.tracer_provider is not None:
             db.trace_engine(engine.sync_engine, self.tracer_provider)
+            if self.faults.active:
+                fault_db.slow_queries(engine.sync_engine)  # after the tracing listener: inside its span
         if self.xray_sdk is not None:
             sdk.record_engine(engine.sync_engine, self.xray_sdk)
 
@@ -136,6 +160,7 @@ class Telemetry:
             f"xray-{self.xray_mode}": self.xray_mode != "off",
             "rollbar": reporting is not None and reporting.errors.sender is not None,
             "cloudwatch": reporting is not None and reporting.cloudwatch is not None,
+            "faults": self.faults.active and self.tracer_provider is not None,
         }
         return [name for name, is_on in on.items() if is_on]
 
@@ -174,9 +199,12 @@ def configure(
     """
     name = settings.otel_service_name or service_name
     reporting = build_reporting(settings, name)
+    faults = fault_options(settings, production=settings.is_production)
     if span_exporter is None and not settings.tracing_enabled:
         if settings.xray_mode_requested() != "off" or xray_emitter is not None:
             log.warning("X-Ray is off too: OTEL_SDK_DISABLED=true, and X-Ray takes its ids from OTel")
+        if faults.active:
+            log.warning("faults off: they travel in baggage, and OTEL_SDK_DISABLED=true turns it off")
         log.info("tracing off: OTEL_SDK_DISABLED=true")
         use_project_propagation(read_xray_header=False)
         return Telemetry(service_name=name, reporting=reporting)
@@ -210,4 +238,5 @@ def configure(
         xray_sdk=xray_sdk,
         reporting=reporting,
         otlp_endpoint=endpoint,
+        faults=faults,
     )

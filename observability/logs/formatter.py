@@ -45,6 +45,12 @@ def trace_fields() -> dict[str, str]:
     }
 
 
+def current_trace_id() -> str | None:
+    """The W3C trace id of the request being served (None outside a trace, or with tracing off)."""
+    context = trace.get_current_span().get_span_context()
+    return f"{context.trace_id:032x}" if context.is_valid else None
+
+
 def current_user() -> str | None:
     """The authenticated user of the request being served (`enduser.id` baggage), if any."""
     user = baggage.get_baggage(ENDUSER_ID)

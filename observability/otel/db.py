@@ -17,6 +17,12 @@ from sqlalchemy.engine import Engine, ExceptionContext
 _SPAN = "_cruddur_span"
 
 
+def statement_span(context: Any) -> trace.Span | None:
+    """The span of the statement an execution context runs, while it runs (None if untraced)."""
+    span = getattr(context, _SPAN, None)
+    return span if isinstance(span, trace.Span) else None
+
+
 def trace_engine(engine: Engine, tracer_provider: trace.TracerProvider) -> None:
     """Make every statement the engine runs a client span under the current span.
 

@@ -24,7 +24,8 @@ from observability.xray.header import xray_trace_id
 ENDUSER_ID = "enduser.id"
 UNTRACED_PATHS = "healthz"
 # X-Ray indexes these as annotations (searchable: `annotation.http_route = "/api/activities/home"`).
-XRAY_ANNOTATIONS = ("http.route", ENDUSER_ID)
+# `fault.*` are set only on the span of a hop where an injected fault fired (`observability.faults`).
+XRAY_ANNOTATIONS = ("http.route", ENDUSER_ID, "fault.injected", "fault.kind")
 
 # FastAPI's own spans off: the contrib instrumentation makes the server spans (both would double them).
 NATIVE_TELEMETRY_OFF: TelemetryConfig = {

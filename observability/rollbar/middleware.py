@@ -17,6 +17,7 @@ from opentelemetry.trace import Status, StatusCode
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from observability.faults.record import InjectedFault
 from observability.logs.formatter import REPORTED, current_scope
 from observability.rollbar.reporter import ErrorReporter
 
@@ -53,28 +54,42 @@ class ErrorReportingMiddleware:
             await self.app(scope, receive, send_and_watch)
         except Exception as error:
             if not getattr(error, REPORTED, False):
-                self._handle(error, scope)
+                handle_error(self.reporter, error, scope)
             if started:
                 raise
             await _INTERNAL_ERROR(scope, receive, send)
         finally:
             current_scope.reset(token)
 
-    def _handle(self, error: Exception, scope: Scope) -> None:
-        item_uuid = None
-        try:
-            setattr(error, REPORTED, True)
-            if self.reporter is not None:
-                item_uuid = self.reporter.report(error, scope)
-            span = trace.get_current_span()
-            if span.is_recording():
-                span.record_exception(error, attributes={ITEM_UUID: item_uuid or ""})
-                span.set_status(Status(StatusCode.ERROR, f"{type(error).__qualname__}"))
-                if item_uuid:
-                    span.set_attribute(ITEM_UUID, item_uuid)
-        except Exception:  # reporting must never change the response
-            log.warning("error reporting failed", exc_info=True)
-        log.error("unhandled %s", type(error).__qualname__, exc_info=error, extra={"rollbar_uuid": item_uuid})
+
+def handle_error(reporter: ErrorReporter | None, error: Exception, scope: Scope) -> None:
+    """Report `error` once (Rollbar item, exception on the span, one log line); never raises.
+
+    Args:
+        reporter: builds and sends the item (None: log only).
+        error: the unhandled (or injected) error.
+        scope: the request it broke.
+    """
+    item_uuid = None
+    try:
+        setattr(error, REPORTED, True)
+        if reporter is not None:
+            item_uuid = reporter.report(error, scope)
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.record_exception(error, attributes={ITEM_UUID: item_uuid or ""})
+            span.set_status(Status(StatusCode.ERROR, f"{type(error).__qualname__}"))
+            if item_uuid:
+                span.set_attribute(ITEM_UUID, item_uuid)
+    except Exception:  # reporting must never change the response
+        log.warning("error reporting failed", exc_info=True)
+    if isinstance(error, InjectedFault):
+        fault = {"fault_injected": True, "fault_kind": error.fault.kind, "fault_spec": error.fault.spec}
+        log.error(
+            "injected error: %s", error.fault.spec, exc_info=error, extra={"rollbar_uuid": item_uuid, **fault}
+        )
+        return
+    log.error("unhandled %s", type(error).__qualname__, exc_info=error, extra={"rollbar_uuid": item_uuid})
 
 
 _INTERNAL_ERROR = JSONResponse({"detail": "Internal Server Error"}, status_code=500)

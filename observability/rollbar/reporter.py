@@ -12,6 +12,8 @@ from typing import Any
 
 from starlette.types import Scope
 
+from observability.faults.record import InjectedFault
+from observability.links import trace_links
 from observability.logs.formatter import current_user, route_of, trace_fields
 from observability.redact import scrub_headers, scrub_query, scrub_text
 from observability.rollbar.sender import Budget, RateLimiter, RollbarSender
@@ -102,6 +104,8 @@ class ErrorReporter:
         }
         if user:
             data["person"] = {"id": user, "username": user}
+        if isinstance(error, InjectedFault):
+            data["custom"]["fault"] = error.details()
         return data
 
     def _request(self, scope: Scope) -> dict[str, Any]:
@@ -121,21 +125,9 @@ class ErrorReporter:
         }
 
     def _links(self, ids: dict[str, str]) -> dict[str, str]:
-        links: dict[str, str] = {}
         if not ids:
-            return links
-        if self.honeycomb is not None:
-            team, env = self.honeycomb
-            links["honeycomb"] = (
-                f"https://ui.honeycomb.io/{team}/environments/{env}/trace?trace_id={ids['trace_id']}"
-            )
-        if self.aws_region:
-            region = self.aws_region
-            links["xray"] = (
-                f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-                f"#xray:traces/{ids['xray_trace_id']}"
-            )
-        return links
+            return {}
+        return trace_links(ids["trace_id"], honeycomb=self.honeycomb, aws_region=self.aws_region)
 
 
 def _fingerprint(service: str, error: BaseException, where: str) -> str:

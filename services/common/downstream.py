@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
+from observability import current_trace_id
+
 log = logging.getLogger(__name__)
 
 
@@ -104,7 +106,8 @@ async def _downstream_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DownstreamError)
     # Reported to Rollbar by the service that failed; here only a log line, in the same trace.
     log.warning("downstream failure: %s", exc.message, extra={"downstream_service": exc.service})
-    return JSONResponse({"detail": exc.message, "service": exc.service}, status_code=exc.http_status)
+    body = {"detail": exc.message, "service": exc.service, "trace_id": current_trace_id()}
+    return JSONResponse(body, status_code=exc.http_status)
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:

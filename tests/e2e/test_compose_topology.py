@@ -31,6 +31,8 @@ from tests.standins.xray_daemon import XRayDaemon
 
 pytestmark = pytest.mark.e2e
 
+# What X-Ray indexes: the route, the user and, on the hop where an injected fault fired, the fault.
+XRAY_INDEXED = ["http.route", "enduser.id", "fault.injected", "fault.kind"]
 ADDRESS = re.compile(r"(?P<prefix>^|//)(?P<host>[a-z][a-z0-9-]*):(?P<port>\d+)")
 
 
@@ -107,7 +109,7 @@ def test_home_feed_through_the_compose_topology_is_one_trace(topology: Topology)
     spans = wait_for_edges(topology.otlp, trace_id, HOME_EDGES)
     assert {span.service for span in spans} == set(APP_SERVICES)
     servers = [span for span in spans if span.kind == "SERVER"]
-    assert all(span.attributes["aws.xray.annotations"] == ["http.route", "enduser.id"] for span in servers)
+    assert all(span.attributes["aws.xray.annotations"] == XRAY_INDEXED for span in servers)
     assert topology.xray.documents == [], "one span model: no SDK segments beside the spans"
 
 

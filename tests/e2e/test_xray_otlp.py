@@ -104,6 +104,7 @@ def test_spans_carry_what_xray_shows(stack: Stack, xray: XrayOtlpReceiver) -> No
         return servers if {s.service for s in servers} == {"gateway", "activities", "users"} else None
 
     for span in poll(every_server, what=f"the three server spans of {trace_id}"):
-        assert span.attributes["aws.xray.annotations"] == ["http.route", "enduser.id"]
+        indexed = ["http.route", "enduser.id", "fault.injected", "fault.kind"]  # fault.*: where one fired
+        assert span.attributes["aws.xray.annotations"] == indexed
         assert span.attributes["enduser.id"] == "garek" and span.attributes["http.route"]
         assert span.resource["aws.log.group.names"] == [LOG_GROUP]

@@ -28,6 +28,13 @@ class ReceivedSpan(SpanRecord):
     resource: dict[str, Any]
     status_code: int
     events: tuple[str, ...]
+    start_ns: int = 0
+    end_ns: int = 0
+
+    @property
+    def seconds(self) -> float:
+        """How long the span lasted."""
+        return (self.end_ns - self.start_ns) / 1e9
 
 
 def _value(value: AnyValue) -> Any:
@@ -59,6 +66,8 @@ def decode(body: bytes) -> list[ReceivedSpan]:
                         resource=resource,
                         status_code=span.status.code,
                         events=tuple(event.name for event in span.events),
+                        start_ns=span.start_time_unix_nano,
+                        end_ns=span.end_time_unix_nano,
                     )
                 )
     return spans

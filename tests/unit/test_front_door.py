@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from observability import NATIVE_TELEMETRY_OFF, TelemetrySettings, configure
+from observability.faults.middleware import FaultMiddleware
 from observability.logs.access import AccessLogMiddleware
 from observability.otel.server import EdgeMiddleware
 from observability.rollbar.middleware import ErrorReportingMiddleware
@@ -37,15 +38,24 @@ def test_services_import_only_the_front_door(path: Path) -> None:
 
 
 def test_instrument_app_adds_the_middleware_in_the_one_order() -> None:
-    """At the edge: the user and trace ids, then error reporting, then the access log, innermost last."""
+    """At the edge: the user and trace ids, then error reporting, then the access log, then the faults
+    filter (always there, it drops a client's fault entries), innermost last; internal services add
+    the faults middleware only with FAULTS_ENABLED=true."""
     telemetry = configure(TelemetrySettings(), service_name="gateway")
     app = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
     telemetry.instrument_app(app, edge=True)
     outermost_first = [m.cls for m in app.user_middleware]
-    assert outermost_first == [EdgeMiddleware, ErrorReportingMiddleware, AccessLogMiddleware]
+    assert outermost_first == [EdgeMiddleware, ErrorReportingMiddleware, AccessLogMiddleware, FaultMiddleware]
     internal = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
     telemetry.instrument_app(internal)
     assert [m.cls for m in internal.user_middleware] == [ErrorReportingMiddleware, AccessLogMiddleware]
+    faulty = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
+    configure(TelemetrySettings(faults_enabled=True), service_name="users").instrument_app(faulty)
+    assert [m.cls for m in faulty.user_middleware] == [
+        ErrorReportingMiddleware,
+        AccessLogMiddleware,
+        FaultMiddleware,
+    ]
 
 
 def test_instrument_app_refuses_an_app_with_fastapi_native_tracing() -> None:

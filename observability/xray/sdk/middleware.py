@@ -94,3 +94,9 @@ def _describe(segment: Any, scope: Scope, response: dict[str, int | None], span:
     if isinstance(user, str) and user:
         segment.put_annotation("user", user[:1000])
         segment.set_user(user[:MAX_FIELD])
+    kind = attributes.get("fault.kind")
+    if attributes.get("fault.injected") is True and isinstance(kind, str):  # observability.faults
+        segment.put_annotation("fault_injected", True)
+        segment.put_annotation("fault_kind", kind)
+        if kind in ("timeout", "drop"):  # no status of its own to say so
+            segment.add_fault_flag()

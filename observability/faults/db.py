@@ -1,0 +1,62 @@
+"""The slow query: a request's first database statement waits inside its own span, without blocking the loop.
+
+The fault middleware leaves the fault pending in a context variable; the engine's
+`before_cursor_execute` listener (added after the tracing one, so the statement's span has started)
+takes it, marks that span and waits. Under an async engine the listener runs in SQLAlchemy's greenlet,
+where `await_only` hands the sleep to the event loop instead of blocking it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.util import await_only
+
+from observability.faults.grammar import Fault
+from observability.faults.record import fired
+from observability.otel.db import statement_span
+
+log = logging.getLogger("cruddur.faults")
+
+
+@dataclass
+class Pending:
+    """A slow query still to happen in this request (`fault` is None until one fires, and once taken)."""
+
+    fault: Fault | None
+    service: str
+    seconds: Callable[[Fault], float]
+
+
+pending: ContextVar[Pending | None] = ContextVar("cruddur_pending_slow_query", default=None)
+
+
+def slow_queries(engine: Engine) -> None:
+    """Let a pending `slow_query` fault delay the next statement `engine` runs, inside its span.
+
+    Args:
+        engine: a sync engine (for an `AsyncEngine`, its `sync_engine`), already traced.
+    """
+
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        waiting = pending.get()
+        if waiting is None or waiting.fault is None:
+            return
+        fault, waiting.fault = waiting.fault, None  # once per request
+        seconds = waiting.seconds(fault)
+        span = statement_span(context) or trace.get_current_span()
+        fired(fault, waiting.service, span, seconds=seconds)
+        try:
+            await_only(asyncio.sleep(seconds))
+        except Exception:  # a sync engine outside a greenlet: no way to wait without blocking
+            log.warning("slow_query needs an async engine: not applied", exc_info=True)
+
+    event.listen(engine, "before_cursor_execute", before)
