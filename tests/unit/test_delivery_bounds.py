@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from observability.logs.cloudwatch import CloudWatchHandler
 from observability.rollbar.sender import RateLimiter, RollbarSender
@@ -63,11 +65,21 @@ def test_unreachable_cloudwatch_neither_delays_start_nor_close() -> None:
     assert time.monotonic() - started < 5.5
 
 
+@dataclass(frozen=True)
+class Job:
+    """A captured error as the sender sees it: its payload is built only when it is sent."""
+
+    uuid: str
+
+    def payload(self) -> dict[str, Any]:
+        raise AssertionError("nothing is built while the sender is not running")
+
+
 def test_rollbar_queue_is_bounded_and_drops_are_counted() -> None:
-    """Items beyond the queue size are dropped and counted, and submitting never blocks."""
+    """Items beyond the queue size are dropped and counted, and submitting never blocks nor builds."""
     sender = RollbarSender("http://127.0.0.1:1/api/1", "token", queue_size=3)
     started = time.monotonic()
-    accepted = [sender.submit({"uuid": str(n)}) for n in range(10)]
+    accepted = [sender.submit(Job(str(n))) for n in range(10)]
     assert time.monotonic() - started < 0.5
     assert accepted == [True] * 3 + [False] * 7 and sender.dropped == 7
 
