@@ -11,6 +11,7 @@ from rollbar.lib import transforms
 
 from observability.reporting import build_reporting
 from observability.rollbar import sdk
+from observability.rollbar.policy import RedactionPolicy
 from observability.settings import TelemetrySettings
 
 
@@ -64,7 +65,7 @@ def test_the_redaction_policy_covers_names_urls_and_free_text() -> None:
         "body": {"trace": {"frames": [{"code": 'login(password="hunter2")', "lineno": 3}]}},
         "custom": {"note": "Authorization: Bearer abc.def.ghi", "count": 2},
     }
-    redacted = transforms.transform(item, [sdk.RedactionPolicy()])
+    redacted = transforms.transform(item, [RedactionPolicy()])
     request = redacted["request"]
     assert request["headers"] == {
         "cookie": "[REDACTED]",
