@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from observability.logs.cloudwatch import CloudWatchHandler
 from observability.logs.formatter import JsonFormatter
+from observability.rollbar import sdk
 from observability.rollbar.reporter import ErrorReporter
 from observability.rollbar.sender import Budget, RateLimiter, RollbarSender
 from observability.settings import TelemetrySettings
@@ -65,17 +66,29 @@ class Reporting:
 def build_reporting(settings: TelemetrySettings, service: str) -> Reporting:
     """Rollbar when `ROLLBAR_ACCESS_TOKEN` is set, CloudWatch when `CLOUDWATCH_LOG_GROUP` is; no I/O here.
 
+    The first app of the process with a token configures the `rollbar` SDK (`sdk.init_once`).
+
     Args:
         settings: the service's settings.
         service: its `service.name`.
     """
     sender = None
+    environment = settings.rollbar_environment or settings.environment
     if settings.rollbar_access_token is not None:
+        token = settings.rollbar_access_token.get_secret_value()
         sender = RollbarSender(
             settings.rollbar_endpoint,
-            settings.rollbar_access_token.get_secret_value(),
+            token,
             queue_size=settings.rollbar_queue_size,
             timeout=settings.rollbar_timeout,
+        )
+        sdk.init_once(  # once per process; no I/O
+            token,
+            environment=environment,
+            code_version=settings.service_version,
+            endpoint=settings.rollbar_endpoint,
+            timeout=settings.rollbar_timeout,
+            capture_locals=settings.rollbar_capture_locals,
         )
     honeycomb = None
     if settings.honeycomb_team and settings.honeycomb_environment:
@@ -83,7 +96,7 @@ def build_reporting(settings: TelemetrySettings, service: str) -> Reporting:
     errors = ErrorReporter(
         sender,
         service=service,
-        environment=settings.rollbar_environment or settings.environment,
+        environment=environment,
         code_version=settings.service_version,
         limiter=RateLimiter(settings.rollbar_rate_limit, settings.rollbar_rate_window),
         budget=Budget(settings.rollbar_hourly_budget),

@@ -4,8 +4,8 @@ A pure-ASGI middleware rather than rollbar's FastAPI integration, which needs `p
 must be added before routes, reports `HTTPException` 404s and sends fire-and-forget from the loop.
 The middleware wraps FastAPI's exception handlers, which answer a 4xx (`HTTPException`, validation)
 or a `DownstreamError` mapped to 502/504 before it, so those never reach it: a failure downstream is
-reported once, by the service where it happened. `ErrorReporter` builds the items and `RollbarSender`
-posts them from its own thread.
+reported once, by the service where it happened. The `rollbar` SDK builds the items (`ErrorReporter`
+adds the trace, the user and the route) and `RollbarSender` posts them from its own thread.
 """
 
 from __future__ import annotations

@@ -1,4 +1,12 @@
-"""Building Rollbar items: one per error, stamped with the trace, the user and the request (scrubbed)."""
+"""What goes into a Rollbar item beyond the SDK's own: the service, the trace, the user, the route.
+
+The `rollbar` SDK builds the item (`observability.rollbar.sdk`), off the event loop: frames with
+their code, the request (scrubbed), server and notifier. This adds, per app, what the SDK's
+process-wide settings cannot say: environment, code version, fingerprint, the person (the token's
+user), the route, and the trace ids with links to the trace, all read here, on the request path,
+where the trace and the user are current. The rate limit runs first, so a storm of one error costs
+a dictionary lookup per error, not an item.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +14,6 @@ import hashlib
 import logging
 import socket
 import time
-import traceback
 import uuid
 from typing import Any
 
@@ -15,14 +22,14 @@ from starlette.types import Scope
 from observability.faults.record import InjectedFault
 from observability.links import trace_links
 from observability.logs.formatter import current_user, route_of, trace_fields
-from observability.redact import scrub_headers, scrub_query, scrub_text
+from observability.rollbar import sdk
 from observability.rollbar.sender import Budget, RateLimiter, RollbarSender
 
 log = logging.getLogger("cruddur.errors")
 
 
 class ErrorReporter:
-    """Builds Rollbar items and hands them to a sender, rate-limited per fingerprint.
+    """One item per error, rate-limited per fingerprint, queued on the sender that has the SDK build it.
 
     Args:
         sender: delivers items; None only logs (Rollbar off).
@@ -57,72 +64,43 @@ class ErrorReporter:
         """Send one item for `error` raised while serving `scope`; the item's uuid, or None if not sent."""
         if self.sender is None:
             return None
-        data = self.item(error, scope)
-        if not self.limiter.allow(data["fingerprint"]):
+        fingerprint = _fingerprint(self.service, error)
+        if not self.limiter.allow(fingerprint):
             self.rate_limited += 1
-            log.warning("Rollbar rate limit: item for %s not sent", data["title"])
+            if self.rate_limited == 1 or self.rate_limited % 100 == 0:  # a storm must not flood the logs
+                log.warning("Rollbar rate limit: %d items not sent so far", self.rate_limited)
             return None
         if self.budget is not None and not self.budget.allow():
             self.rate_limited += 1
-            log.warning("Rollbar hourly budget spent: item for %s not sent", data["title"])
+            if self.rate_limited == 1 or self.rate_limited % 100 == 0:
+                log.warning("Rollbar hourly budget spent: %d items not sent so far", self.rate_limited)
             return None
-        return str(data["uuid"]) if self.sender.submit(data) else None
-
-    def item(self, error: BaseException, scope: Scope) -> dict[str, Any]:
-        """The `data` of a Rollbar item (see Rollbar's item API) for `error` during `scope`."""
-        frames = [
-            {"filename": f.filename, "lineno": f.lineno, "method": f.name, "code": f.line or ""}
-            for f in traceback.extract_tb(error.__traceback__)[-50:]
-        ]
-        message = scrub_text(str(error))
-        where = f"{frames[-1]['filename']}:{frames[-1]['method']}" if frames else ""
         ids = trace_fields()
-        user = current_user()
+        custom: dict[str, Any] = {"service": self.service, **ids, "links": self._links(ids)}
+        if isinstance(error, InjectedFault):
+            custom["fault"] = error.details()
+        report = sdk.Report(error, dict(scope), custom, self._data(error, scope, fingerprint))
+        return report.uuid if self.sender.submit(report) else None
+
+    def _data(self, error: BaseException, scope: Scope, fingerprint: str) -> dict[str, Any]:
+        """Merged over the SDK's item last (the redaction policy still runs after it)."""
+        route = route_of(scope)
         data: dict[str, Any] = {
             "uuid": str(uuid.uuid4()),
-            "environment": self.environment,
-            "level": "error",
             "timestamp": int(time.time()),
+            "environment": self.environment,
             "code_version": self.code_version,
-            "language": "python",
             "framework": "fastapi",
-            "title": f"{type(error).__qualname__}: {message}"[:255],
-            "fingerprint": hashlib.sha1(
-                f"{self.service}|{type(error).__qualname__}|{where}".encode()
-            ).hexdigest(),
-            "context": route_of(scope) or scope.get("path", ""),
-            "body": {
-                "trace": {
-                    "frames": frames,
-                    "exception": {"class": type(error).__qualname__, "message": message},
-                }
-            },
-            "request": self._request(scope),
+            "title": f"{type(error).__qualname__}: {error}"[:255],
+            "fingerprint": fingerprint,
+            "context": route or scope.get("path", ""),
+            "request": {"route": route},
             "server": {"host": self.host},
-            "notifier": {"name": "cruddur-observability", "version": "0.1.0"},
-            "custom": {"service": self.service, **ids, "links": self._links(ids)},
         }
+        user = current_user()
         if user:
             data["person"] = {"id": user, "username": user}
-        if isinstance(error, InjectedFault):
-            data["custom"]["fault"] = error.details()
         return data
-
-    def _request(self, scope: Scope) -> dict[str, Any]:
-        headers = scrub_headers(scope.get("headers", []))
-        query = scrub_query(scope.get("query_string", b"").decode("latin-1"))
-        host = headers.get("host", "")
-        url = f"{scope.get('scheme', 'http')}://{host}{scope.get('path', '')}" + (
-            f"?{query}" if query else ""
-        )
-        return {
-            "method": scope.get("method", ""),
-            "url": url,
-            "route": route_of(scope),
-            "query_string": query,
-            "headers": headers,
-            "user_ip": (scope.get("client") or ("",))[0],
-        }
 
     def _links(self, ids: dict[str, str]) -> dict[str, str]:
         if not ids:
@@ -130,6 +108,13 @@ class ErrorReporter:
         return trace_links(ids["trace_id"], honeycomb=self.honeycomb, aws_region=self.aws_region)
 
 
-def _fingerprint(service: str, error: BaseException, where: str) -> str:
-    # Same service, exception class and innermost function: the same error, whatever its message.
+def _fingerprint(service: str, error: BaseException) -> str:
+    """Same service, exception class and innermost function: the same error, whatever its message."""
+    where = ""
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_next is None:
+            code = tb.tb_frame.f_code
+            where = f"{code.co_filename}:{code.co_name}"
+        tb = tb.tb_next
     return hashlib.sha1(f"{service}|{type(error).__qualname__}|{where}".encode()).hexdigest()

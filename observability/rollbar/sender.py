@@ -1,25 +1,39 @@
 """Delivery of Rollbar items: a bounded queue, one sender thread, a rate limit per fingerprint, a budget.
 
-Posting from the request would delay the response by Rollbar's latency, and rollbar's own `thread`
-handler starts one thread per item (unbounded when Rollbar hangs). Here `submit` only enqueues;
-a full queue drops and counts.
+The `rollbar` SDK builds the payloads (`observability.rollbar.sdk`); what it lacks is a bound. Its
+`blocking` handler would post from the event loop, `thread` starts a thread per item (unbounded when
+Rollbar hangs), `thread_pool` queues without limit and `httpx`/`async` are fire-and-forget tasks.
+Here `submit` only enqueues a captured error, a full queue drops and counts, and one thread has the
+SDK build each payload (milliseconds of CPU, kept off the event loop) and posts it with the SDK's
+transport (`rollbar.lib.transport`, a pooled `requests` session) to this app's endpoint with this
+app's token: the SDK's own send reads one endpoint for the whole process.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
+from rollbar.lib import defaultJSONEncode, transport
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+
+
+class Job(Protocol):
+    """A captured error whose payload is built on the sender's thread (`sdk.Report`)."""
+
+    @property
+    def uuid(self) -> str: ...
+
+    def payload(self) -> dict[str, Any] | None: ...
 
 
 class RateLimiter:
@@ -84,7 +98,7 @@ class Budget:
 
 
 class RollbarSender:
-    """Posts items to Rollbar's item API from one background thread.
+    """Builds (with the SDK) and posts items to Rollbar's item API from one background thread.
 
     Args:
         endpoint: the API base (`https://api.rollbar.com/api/1`); items go to `<endpoint>/item/`.
@@ -94,8 +108,8 @@ class RollbarSender:
     """
 
     def __init__(self, endpoint: str, access_token: str, *, queue_size: int = 100, timeout: float = 5.0):
-        self.url = f"{endpoint}/item/"
-        self._token = access_token
+        self.url = f"{endpoint.rstrip('/')}/item/"
+        self._headers = {"Content-Type": "application/json", "X-Rollbar-Access-Token": access_token}
         self.timeout = timeout
         self.dropped = 0
         self.sent = 0
@@ -105,10 +119,10 @@ class RollbarSender:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, data: dict[str, Any]) -> bool:
-        """Queue one item's `data`; False (and counted) when the queue is full. Never blocks."""
+    def submit(self, job: Job) -> bool:
+        """Queue one error to report; False (and counted) when the queue is full. Never blocks."""
         try:
-            self._queue.put_nowait(data)
+            self._queue.put_nowait(job)
             return True
         except queue.Full:
             self.dropped += 1
@@ -117,22 +131,36 @@ class RollbarSender:
             return False
 
     def _run(self) -> None:
-        with httpx.Client(timeout=self.timeout, headers={"X-Rollbar-Access-Token": self._token}) as http:
-            while True:
-                data = self._queue.get()
-                if data is _STOP:
-                    return
-                self._post(http, data)
+        while True:
+            job = self._queue.get()
+            if job is _STOP:
+                return
+            self._deliver(job)
 
-    def _post(self, http: httpx.Client, data: dict[str, Any]) -> None:
+    def _deliver(self, job: Job) -> None:
+        item_uuid = job.uuid
         try:
-            response = http.post(self.url, json={"data": data})
-            if response.is_success:
-                self.sent += 1
-            else:
-                log.warning("Rollbar refused item %s: HTTP %d", data.get("uuid"), response.status_code)
+            payload = job.payload()
+        except Exception:
+            log.warning("Rollbar item %s could not be built", item_uuid, exc_info=True)
+            return
+        if payload is None:
+            log.warning("Rollbar item %s not built (is the SDK configured?)", item_uuid)
+            return
+        try:
+            body = json.dumps(payload, default=defaultJSONEncode)
+            response = transport.post(  # type: ignore[no-untyped-call]
+                self.url, data=body, headers=self._headers, timeout=self.timeout
+            )
         except Exception as exc:
-            log.warning("Rollbar unreachable, item %s lost: %s", data.get("uuid"), type(exc).__name__)
+            log.warning("Rollbar unreachable, item %s lost: %s", item_uuid, type(exc).__name__)
+            return
+        if response.status_code == 200:
+            self.sent += 1
+        elif response.status_code == 429:
+            log.warning("Rollbar rate limit (HTTP 429): item %s dropped", item_uuid)
+        else:
+            log.warning("Rollbar refused item %s: HTTP %d", item_uuid, response.status_code)
 
     def close(self, timeout: float = 5.0) -> None:
         """Send what is queued, waiting at most `timeout` seconds; never raises."""

@@ -1,7 +1,8 @@
 """Rollbar's settings: `ROLLBAR_ACCESS_TOKEN` switches it on; the rest bound what it may cost.
 
 Reads `ROLLBAR_ACCESS_TOKEN`, `ROLLBAR_ENDPOINT`, `ROLLBAR_ENVIRONMENT`, `ROLLBAR_RATE_LIMIT`,
-`ROLLBAR_RATE_WINDOW`, `ROLLBAR_HOURLY_BUDGET`, `ROLLBAR_QUEUE_SIZE` and `ROLLBAR_TIMEOUT`.
+`ROLLBAR_RATE_WINDOW`, `ROLLBAR_HOURLY_BUDGET`, `ROLLBAR_QUEUE_SIZE`, `ROLLBAR_TIMEOUT` and
+`ROLLBAR_CAPTURE_LOCALS`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class RollbarSettings(BaseSettings):
     rollbar_hourly_budget: int = Field(default=2, ge=0, description="items per service per hour")
     rollbar_queue_size: int = Field(default=100, gt=0)
     rollbar_timeout: float = Field(default=5.0, gt=0, description="seconds per delivery")
+    # Off by default: the SDK then walks the failing frames and serializes their locals on every error,
+    # on the event loop. Process-wide (the SDK is configured once per process).
+    rollbar_capture_locals: bool = False
 
     @field_validator("rollbar_endpoint")
     @classmethod

@@ -97,7 +97,7 @@ def test_every_service_ships_json_lines_with_the_trace_id(
 def test_error_in_users_is_one_item_reported_by_users(
     stack: Stack, rollbar: RollbarStandIn, cloudwatch: CloudWatchStandIn, otlp: OtlpReceiver
 ) -> None:
-    """`?service=users` is a 502 that only users reports, with trace and user; the gateway logs it."""
+    """`?service=users` is a 502 only users reports (SDK-built, with trace and user); the gateway logs it."""
     response = httpx.get(
         f"{stack.gateway}/api/debug/error",
         params={"service": "users"},
@@ -112,6 +112,10 @@ def test_error_in_users_is_one_item_reported_by_users(
     assert item["body"]["trace"]["exception"]["class"] == "DeliberateError"
     assert item["request"]["route"] == "/debug/error" and item["request"]["method"] == "GET"
     assert item["environment"] == "development" and item["code_version"] == "0.1.0"
+    assert item["notifier"]["name"] == "pyrollbar", "the rollbar SDK built the item"
+    innermost = item["body"]["trace"]["frames"][-1]
+    assert innermost["filename"].endswith("services/common/debug.py") and innermost["method"] == "debug_error"
+    assert innermost["code"].startswith("raise DeliberateError(")
 
     def users_span_with_uuid() -> Any:
         spans = [s for s in otlp.trace(trace_id) if s.service == "users" and s.kind == "SERVER"]

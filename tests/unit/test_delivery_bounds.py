@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from observability.logs.cloudwatch import CloudWatchHandler
 from observability.logs.settings import LogsSettings
 from observability.rollbar.reporter import ErrorReporter
+from observability.rollbar.sdk import Report
 from observability.rollbar.sender import Budget, RateLimiter, RollbarSender
 from tests.e2e.harness import free_port
 from tests.standins.cloudwatch import CloudWatchStandIn
@@ -71,11 +73,21 @@ def test_unreachable_cloudwatch_neither_delays_start_nor_close() -> None:
     assert time.monotonic() - started < 5.5
 
 
+@dataclass(frozen=True)
+class Job:
+    """A captured error as the sender sees it: its payload is built only when it is sent."""
+
+    uuid: str
+
+    def payload(self) -> dict[str, Any]:
+        raise AssertionError("nothing is built while the sender is not running")
+
+
 def test_rollbar_queue_is_bounded_and_drops_are_counted() -> None:
-    """Items beyond the queue size are dropped and counted, and submitting never blocks."""
+    """Items beyond the queue size are dropped and counted, and submitting never blocks nor builds."""
     sender = RollbarSender("http://127.0.0.1:1/api/1", "token", queue_size=3)
     started = time.monotonic()
-    accepted = [sender.submit({"uuid": str(n)}) for n in range(10)]
+    accepted = [sender.submit(Job(str(n))) for n in range(10)]
     assert time.monotonic() - started < 0.5
     assert accepted == [True] * 3 + [False] * 7 and sender.dropped == 7
 
@@ -115,10 +127,10 @@ class Recording(RollbarSender):
 
     def __init__(self) -> None:
         super().__init__("http://127.0.0.1:1/api/1", "token")
-        self.items: list[dict[str, Any]] = []
+        self.items: list[Report] = []
 
-    def submit(self, data: dict[str, Any]) -> bool:
-        self.items.append(data)
+    def submit(self, report: Report) -> bool:
+        self.items.append(report)
         return True
 
 
@@ -136,7 +148,7 @@ def test_reporter_sends_distinct_errors_only_within_the_hourly_budget() -> None:
     )
     errors: list[BaseException] = [type(f"Error{n}", (Exception,), {})() for n in range(5)]
     sent = [reporter.report(error, {"type": "http", "path": "/x", "headers": []}) for error in errors]
-    assert len(sender.items) == 2 and len({item["fingerprint"] for item in sender.items}) == 2
+    assert len(sender.items) == 2 and len({item.payload_data["fingerprint"] for item in sender.items}) == 2
     assert sent[2:] == [None, None, None] and reporter.rate_limited == 3
 
 
