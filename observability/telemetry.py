@@ -202,6 +202,8 @@ def configure(
         )
     else:
         log.info("tracing on: exporting to %s", endpoint or "a test exporter")
+    if endpoint is not None and settings.honeycomb_api_key is not None and not settings.sends_to_honeycomb():
+        log.warning("HONEYCOMB_API_KEY is not sent to %s (only to Honeycomb's own endpoint)", endpoint)
     log.info("X-Ray: %s", mode)
     return Telemetry(
         service_name=name,

@@ -9,7 +9,7 @@ Reads `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +44,11 @@ def parse_otlp_headers(raw: str) -> dict[str, str]:
             raise ValueError(f"entry {position} is not of the form key=value")
         headers[unquote(key.strip()).lower()] = unquote(value.strip())
     return headers
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 
 
 class OtelSettings(BaseSettings):
@@ -105,13 +110,24 @@ class OtelSettings(BaseSettings):
         return None
 
     def otlp_headers(self) -> dict[str, str]:
-        """Headers for the OTLP exporter, with `x-honeycomb-team` added when the key is set."""
+        """Headers for the OTLP exporter; `x-honeycomb-team` only when the spans go to Honeycomb's endpoint.
+
+        With another endpoint set (a collector, say) the key stays here: it is Honeycomb's secret,
+        not the collector's, and the collector adds it itself (see `deploy/otel-collector-honeycomb.yaml`).
+        """
         headers = {}
         if self.otel_exporter_otlp_headers is not None:
             headers = parse_otlp_headers(self.otel_exporter_otlp_headers.get_secret_value())
-        if self.honeycomb_api_key is not None:
+        if self.honeycomb_api_key is not None and self.sends_to_honeycomb():
             headers.setdefault("x-honeycomb-team", self.honeycomb_api_key.get_secret_value())
         return headers
+
+    def sends_to_honeycomb(self) -> bool:
+        """Whether the traces endpoint is Honeycomb's own (same scheme, host and port)."""
+        endpoint = self.otlp_traces_endpoint()
+        if endpoint is None:
+            return False
+        return _origin(endpoint) == _origin(self.honeycomb_api_endpoint)
 
     @property
     def tracing_enabled(self) -> bool:

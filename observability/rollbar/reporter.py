@@ -13,7 +13,7 @@ from typing import Any
 from starlette.types import Scope
 
 from observability.logs.formatter import current_user, route_of, trace_fields
-from observability.redact import scrub_headers, scrub_query, scrub_text
+from observability.redact import scrub_headers, scrub_path, scrub_query, scrub_text
 from observability.rollbar.sender import RateLimiter, RollbarSender
 
 log = logging.getLogger("cruddur.errors")
@@ -82,7 +82,7 @@ class ErrorReporter:
             "fingerprint": hashlib.sha1(
                 f"{self.service}|{type(error).__qualname__}|{where}".encode()
             ).hexdigest(),
-            "context": route_of(scope) or scope.get("path", ""),
+            "context": route_of(scope) or scrub_path(scope.get("path", "")),
             "body": {
                 "trace": {
                     "frames": frames,
@@ -102,9 +102,8 @@ class ErrorReporter:
         headers = scrub_headers(scope.get("headers", []))
         query = scrub_query(scope.get("query_string", b"").decode("latin-1"))
         host = headers.get("host", "")
-        url = f"{scope.get('scheme', 'http')}://{host}{scope.get('path', '')}" + (
-            f"?{query}" if query else ""
-        )
+        path = scrub_path(scope.get("path", ""))
+        url = f"{scope.get('scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
         return {
             "method": scope.get("method", ""),
             "url": url,
