@@ -1,22 +1,44 @@
 """Traffic for `docker compose --profile load up`: home feeds, profile pages and new posts, forever.
 
-The token comes from `--cruddur-token` (compose mints it with `python -m services.gateway.token`), so the
-posts are signed with the gateway's own `AUTH_SECRET`.
+It runs until stopped, so it never holds one long-lived token: `Tokens` mints one with the gateway's
+own settings (`AUTH_SECRET`, `AUTH_TOKEN_TTL`; the user checked with users at `USERS_URL`) and mints
+the next once half of its lifetime has passed.
 """
 
 from __future__ import annotations
 
 import random
-from typing import Any
+import threading
+import time
 
-from locust import FastHttpUser, between, events, task
+from locust import FastHttpUser, between, task
+
+from services.gateway.settings import GatewaySettings
+from services.gateway.token import issue
 
 HANDLES = ("andrewbrown", "worf", "garek", "bayko", "londo")
+AUTHOR = "andrewbrown"
 
 
-@events.init_command_line_parser.add_listener
-def _options(parser: Any) -> None:
-    parser.add_argument("--cruddur-token", default="", help="bearer token for POST /api/activities")
+class Tokens:
+    """The current bearer token for `AUTH_TOKEN_TTL` seconds, renewed at half its lifetime."""
+
+    def __init__(self, handle: str) -> None:
+        self.handle = handle
+        self.settings = GatewaySettings()
+        self.token = ""
+        self.renew_at = 0.0
+        self.lock = threading.Lock()
+
+    def current(self) -> str:
+        with self.lock:
+            if time.monotonic() >= self.renew_at:
+                self.token = issue(self.handle, self.settings)
+                self.renew_at = time.monotonic() + self.settings.auth_token_ttl / 2
+            return self.token
+
+
+TOKENS = Tokens(AUTHOR)
 
 
 class Visitor(FastHttpUser):
@@ -35,7 +57,7 @@ class Visitor(FastHttpUser):
 
     @task(1)
     def post(self) -> None:
-        token = self.environment.parsed_options.cruddur_token
+        token = TOKENS.current()
         self.client.post(
             "/api/activities",
             json={"message": f"load test crud {random.randint(0, 1_000_000)}"},

@@ -25,6 +25,8 @@ class ServiceSettings(TelemetrySettings):
 
     host: str = "127.0.0.1"
     port: Port = 8000
+    # 64 KiB is plenty for a 280-character post; a larger body is a 413 before it is read.
+    max_body_bytes: int = Field(default=65_536, gt=0, description="bytes, per request body")
     downstream_timeout: float = Field(default=5.0, gt=0, description="seconds, per downstream call")
     # The cheaper choices, measured by `make bench`; the others stay one variable away. `auto` is
     # uvloop and httptools when installed (they are dependencies).
