@@ -101,6 +101,8 @@ class Telemetry:
         timeout: httpx.Timeout = client.DEFAULT_TIMEOUT,
         transport: TransportName = "aiohttp",
         inner: httpx.AsyncBaseTransport | None = None,
+        keepalive_expiry: float = client.DEFAULT_KEEPALIVE_EXPIRY,
+        max_connections: int = 100,
     ) -> httpx.AsyncClient:
         """A client for one downstream service: client spans, trace headers, the pooled transport.
 
@@ -109,9 +111,17 @@ class Telemetry:
             timeout: explicit timeouts (a timeout becomes a 504 at the gateway).
             transport: `aiohttp` or `httpx`, the pooled transport when `inner` is None.
             inner: the innermost transport (tests route it to an in-process app).
+            keepalive_expiry: seconds an idle pooled connection is kept; keep it below the
+                downstream server's keep-alive, or a request races the server closing it.
+            max_connections: the pool's size (a request waits for a free connection at most the
+                timeout's `pool` seconds: a 503 "busy" at the gateway).
         """
         stack = client.build_transport(
-            tracer_provider=self.tracer_provider, inner=inner, xray=self.xray_sdk, transport_name=transport
+            tracer_provider=self.tracer_provider,
+            inner=inner,
+            xray=self.xray_sdk,
+            transport_name=transport,
+            pool=client.limits(keepalive_expiry, max_connections),
         )
         return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=stack)
 

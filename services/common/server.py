@@ -55,6 +55,7 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
             lifespan="on",
             loop=settings.server_loop,
             http=settings.server_http,
+            timeout_keep_alive=settings.server_keepalive_timeout,
             log_config=None,  # uvicorn's dictConfig would close every handler already built (CloudWatch's)
         )
         server = uvicorn.Server(config)

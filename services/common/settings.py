@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from observability import TelemetrySettings, TransportName, check_url
 
@@ -33,9 +33,23 @@ class ServiceSettings(TelemetrySettings):
     server_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
     server_http: Literal["auto", "httptools", "h11"] = "auto"
     http_client_transport: TransportName = "aiohttp"
+    # Keep-alive: the client drops an idle connection before the server would, so no request is sent
+    # on a connection the server is closing (that race was up to a third of a burst's POSTs as 502s).
+    # Behind a load balancer, SERVER_KEEPALIVE_TIMEOUT must also exceed the balancer's idle timeout.
+    server_keepalive_timeout: int = Field(default=5, gt=0, description="seconds an idle connection is kept")
+    http_client_keepalive_expiry: float = Field(default=2.0, gt=0, description="seconds, below the server's")
     # Set (milliseconds) to run the loop in asyncio debug mode and log every callback that holds the
     # loop longer than that ("Executing <Handle ...> took 0.123 seconds"): the no-blocking check.
     asyncio_slow_callback_ms: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _keepalive_order(self) -> ServiceSettings:
+        if self.http_client_keepalive_expiry >= self.server_keepalive_timeout:
+            raise ValueError(
+                "HTTP_CLIENT_KEEPALIVE_EXPIRY must be shorter than SERVER_KEEPALIVE_TIMEOUT "
+                "(the services' keep-alive), or requests race connections being closed"
+            )
+        return self
 
 
 class StoreSettings(ServiceSettings):
