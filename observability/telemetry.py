@@ -24,13 +24,15 @@ from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.trace.sampling import Sampler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability.lifecycle import Lifespan, bounded, flushing
 from observability.logs.access import AccessLogMiddleware
 from observability.otel import client, db
+from observability.otel.edge import EdgeSampler
 from observability.otel.propagation import use_project_propagation
-from observability.otel.provider import build_tracer_provider
+from observability.otel.provider import build_sampler, build_tracer_provider
 from observability.otel.server import EdgeMiddleware, Identify, server_spans
 from observability.otel.transports import TransportName
 from observability.reporting import Reporting, build_reporting, with_reporting
@@ -196,12 +198,14 @@ def configure(
     )
     # Always ours (W3C Level 2), never OTel's default; X-Amzn-Trace-Id crosses hops only with X-Ray on.
     use_project_propagation(read_xray_header=mode != "off")
-    sampler = None
+    sampler: Sampler | None = None
     processors: list[SpanProcessor] = []
     if mode != "off":
         sampler = build_root_sampler(settings, service_name=name)
     if mode == "otlp":
         processors.append(otlp_processor(settings))
+    if not settings.trust_incoming_sampling:
+        sampler = EdgeSampler(sampler or build_sampler(settings))
     provider = build_tracer_provider(
         settings, service_name=name, exporter=span_exporter, sampler=sampler, processors=processors
     )

@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from observability.otel.edge import bound_baggage
 from observability.redact import scrub_path, scrub_query, scrub_url
 from observability.xray.header import HEADER as XRAY_HEADER
 from observability.xray.header import xray_trace_id
@@ -120,7 +121,7 @@ class EdgeMiddleware:
             return
         span = trace.get_current_span()
         user = self.identify(scope) if self.identify is not None else None
-        ctx = baggage.remove_baggage(ENDUSER_ID)
+        ctx = bound_baggage(baggage.remove_baggage(ENDUSER_ID))
         if user is not None:
             ctx = baggage.set_baggage(ENDUSER_ID, user, ctx)
             if span.is_recording():

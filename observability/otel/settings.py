@@ -69,6 +69,10 @@ class OtelSettings(BaseSettings):
     otel_bsp_schedule_delay: int = Field(default=5_000, gt=0, description="milliseconds")
     otel_bsp_max_queue_size: int = Field(default=2_048, gt=0)
 
+    # Follow a remote caller's sampling decision. Internal services trust their caller (the gateway);
+    # the gateway overrides it to false: the public decides no sampling (see `otel/edge.py`).
+    trust_incoming_sampling: bool = True
+
     honeycomb_api_key: SecretStr | None = None
     honeycomb_api_endpoint: str = "https://api.honeycomb.io"
     honeycomb_team: str | None = None

@@ -17,6 +17,9 @@ class GatewaySettings(ServiceSettings):
     """Environment of the gateway (`PORT` 8000 by default)."""
 
     port: Port = 8000
+    # The public edge makes its own sampling decision (the caller's trace id is still continued);
+    # true only behind a proxy whose decision should be followed.
+    trust_incoming_sampling: bool = False
     users_url: str = "http://127.0.0.1:8002"
     activities_url: str = "http://127.0.0.1:8001"
     auth_secret: SecretStr | None = None

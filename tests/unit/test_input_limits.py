@@ -120,3 +120,10 @@ async def test_sql_parameters_stay_out_of_database_errors(tmp_path: Path) -> Non
         assert "INSERT INTO t" in str(caught.value)
     finally:
         await engine.dispose()
+
+
+async def test_no_host_header_is_reflected_in_a_redirect(apps: Apps) -> None:
+    """A trailing slash is a plain 404, never a redirect to whatever host the client named."""
+    response = await apps.client.get("/api/activities/home/", headers={"Host": "evil.example"})
+    assert response.status_code == 404
+    assert "location" not in response.headers
