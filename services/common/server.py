@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from observability import Telemetry, configure, configure_logging
+from services.common.protocol import guarded_protocol
 from services.common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,10 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
             log_level="warning",
             lifespan="on",
             loop=settings.server_loop,
-            http=settings.server_http,
+            http=guarded_protocol(
+                settings.server_http, settings.server_max_header_bytes, settings.server_header_timeout
+            ),
+            h11_max_incomplete_event_size=settings.server_max_header_bytes,
             timeout_keep_alive=settings.server_keepalive_timeout,
             log_config=None,  # uvicorn's dictConfig would close every handler already built (CloudWatch's)
         )

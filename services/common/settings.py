@@ -37,6 +37,10 @@ class ServiceSettings(TelemetrySettings):
     # on a connection the server is closing (that race was up to a third of a burst's POSTs as 502s).
     # Behind a load balancer, SERVER_KEEPALIVE_TIMEOUT must also exceed the balancer's idle timeout.
     server_keepalive_timeout: int = Field(default=5, gt=0, description="seconds an idle connection is kept")
+    # A request's headers: at most this many bytes (431 beyond), complete within this many seconds of
+    # their first byte (408 beyond). Both parsers; see `services.common.protocol`.
+    server_max_header_bytes: int = Field(default=16_384, ge=1_024, description="bytes of request headers")
+    server_header_timeout: float = Field(default=10.0, gt=0, description="seconds to send the headers")
     http_client_keepalive_expiry: float = Field(default=2.0, gt=0, description="seconds, below the server's")
     # Set (milliseconds) to run the loop in asyncio debug mode and log every callback that holds the
     # loop longer than that ("Executing <Handle ...> took 0.123 seconds"): the no-blocking check.
