@@ -113,3 +113,15 @@ def test_honeycomb_key_goes_only_to_honeycomb(monkeypatch: pytest.MonkeyPatch) -
     assert "x-honeycomb-team" not in both.otlp_headers()
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://api.honeycomb.io")
     assert TelemetrySettings().otlp_headers() == {"x-honeycomb-team": "hcaik_secret"}
+
+
+def test_an_exception_event_is_redacted_on_the_span() -> None:
+    """An unhandled error's message recorded on the span passes through the same redaction policy."""
+    from observability.rollbar.middleware import scrubbed
+
+    try:
+        raise RuntimeError(f"failed with token={JWT} for {AWS_KEY_ID}")
+    except RuntimeError as error:
+        attributes = scrubbed(error)
+    assert JWT not in attributes["exception.message"] and AWS_KEY_ID not in attributes["exception.message"]
+    assert JWT not in attributes["exception.stacktrace"]
