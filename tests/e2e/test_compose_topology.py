@@ -120,8 +120,8 @@ def test_image_healthcheck_passes_for_every_service(topology: Topology) -> None:
 
 
 def test_load_generator_token_is_accepted_by_the_gateway(topology: Topology) -> None:
-    """A token minted with compose's load generator environment (as its locustfile does: the gateway's
-    settings, the user checked with users) is accepted by compose's gateway for a new post."""
+    """A token minted in compose's load generator environment (the gateway's settings, as its locustfile
+    uses them; here through the token command, which checks the user with users) is accepted."""
     argv = [sys.executable, "-m", "services.gateway.token", "andrewbrown"]
     env = base_env(**topology.env("loadgen"))
     token = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=True).stdout
