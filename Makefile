@@ -46,10 +46,10 @@ lint: $(STAMP) ## ruff (including the ASYNC rules) and mypy strict
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-dev: $(STAMP) ## run users, activities and gateway on 8002, 8001, 8000 without Docker (Ctrl-C stops all)
+dev: $(STAMP) ## run users, activities, gateway without Docker (.env read; USERS_PORT, ACTIVITIES_PORT, GATEWAY_PORT: 8002, 8001, 8000)
 	$(PY) -m services.dev
 
-token: $(STAMP) ## print a bearer token for andrewbrown (USER_HANDLE=handle for another)
+token: $(STAMP) ## print a bearer token for andrewbrown (USER_HANDLE=handle for another; users must be running)
 	@$(PY) -m services.gateway.token $${USER_HANDLE:-andrewbrown}
 
 scenario: $(STAMP) ## break the running stack on purpose: make scenario NAME=slow-users (no NAME: list them)

@@ -41,6 +41,14 @@ class TelemetrySettings(OtelSettings, XRaySettings, RollbarSettings, LogsSetting
         return self.environment.lower() in ("production", "prod")
 
     @property
+    def is_development(self) -> bool:
+        """Exactly `ENVIRONMENT=development`: what unlocks the development secret and the debug routes.
+
+        Anything else (`staging`, `prd`, `"production "`, a typo) fails closed.
+        """
+        return self.environment == "development"
+
+    @property
     def xray_mode(self) -> XRayMode:
         """How spans reach X-Ray; always `off` when `OTEL_SDK_DISABLED=true` (X-Ray takes OTel's ids)."""
         return "off" if self.otel_sdk_disabled else self.xray_mode_requested()

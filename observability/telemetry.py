@@ -24,6 +24,7 @@ from fastapi import Depends, FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.sdk.trace.sampling import Sampler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability.faults import db as fault_db
@@ -33,8 +34,9 @@ from observability.faults.settings import FaultOptions, fault_options
 from observability.lifecycle import Lifespan, bounded, flushing
 from observability.logs.access import AccessLogMiddleware
 from observability.otel import client, db
+from observability.otel.edge import EdgeSampler
 from observability.otel.propagation import use_project_propagation
-from observability.otel.provider import build_tracer_provider
+from observability.otel.provider import build_sampler, build_tracer_provider
 from observability.otel.server import EdgeMiddleware, Identify, server_spans
 from observability.otel.transports import TransportName
 from observability.reporting import Reporting, build_reporting, with_reporting
@@ -123,6 +125,8 @@ class Telemetry:
         timeout: httpx.Timeout = client.DEFAULT_TIMEOUT,
         transport: TransportName = "aiohttp",
         inner: httpx.AsyncBaseTransport | None = None,
+        keepalive_expiry: float = client.DEFAULT_KEEPALIVE_EXPIRY,
+        max_connections: int = 100,
     ) -> httpx.AsyncClient:
         """A client for one downstream service: client spans, trace headers, the pooled transport.
 
@@ -131,9 +135,17 @@ class Telemetry:
             timeout: explicit timeouts (a timeout becomes a 504 at the gateway).
             transport: `aiohttp` or `httpx`, the pooled transport when `inner` is None.
             inner: the innermost transport (tests route it to an in-process app).
+            keepalive_expiry: seconds an idle pooled connection is kept; keep it below the
+                downstream server's keep-alive, or a request races the server closing it.
+            max_connections: the pool's size (a request waits for a free connection at most the
+                timeout's `pool` seconds: a 503 "busy" at the gateway).
         """
         stack = client.build_transport(
-            tracer_provider=self.tracer_provider, inner=inner, xray=self.xray_sdk, transport_name=transport
+            tracer_provider=self.tracer_provider,
+            inner=inner,
+            xray=self.xray_sdk,
+            transport_name=transport,
+            pool=client.limits(keepalive_expiry, max_connections),
         )
         return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=stack)
 
@@ -214,12 +226,14 @@ def configure(
     )
     # Always ours (W3C Level 2), never OTel's default; X-Amzn-Trace-Id crosses hops only with X-Ray on.
     use_project_propagation(read_xray_header=mode != "off")
-    sampler = None
+    sampler: Sampler | None = None
     processors: list[SpanProcessor] = []
     if mode != "off":
         sampler = build_root_sampler(settings, service_name=name)
     if mode == "otlp":
         processors.append(otlp_processor(settings))
+    if not settings.trust_incoming_sampling:
+        sampler = EdgeSampler(sampler or build_sampler(settings))
     provider = build_tracer_provider(
         settings, service_name=name, exporter=span_exporter, sampler=sampler, processors=processors
     )
@@ -230,6 +244,8 @@ def configure(
         )
     else:
         log.info("tracing on: exporting to %s", endpoint or "a test exporter")
+    if endpoint is not None and settings.honeycomb_api_key is not None and not settings.sends_to_honeycomb():
+        log.warning("HONEYCOMB_API_KEY is not sent to %s (only to Honeycomb's own endpoint)", endpoint)
     log.info("X-Ray: %s", mode)
     return Telemetry(
         service_name=name,

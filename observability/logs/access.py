@@ -8,7 +8,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observability.logs.formatter import current_scope
-from observability.redact import scrub_query
+from observability.redact import scrub_path, scrub_query
 
 log = logging.getLogger("cruddur.access")
 
@@ -52,7 +52,7 @@ class AccessLogMiddleware:
     def _log(scope: Scope, status: int, seconds: float) -> None:
         try:
             query = scrub_query(scope.get("query_string", b"").decode("latin-1"))
-            path = scope.get("path", "") + (f"?{query}" if query else "")
+            path = scrub_path(scope.get("path", "")) + (f"?{query}" if query else "")
             level = logging.ERROR if status >= 500 else logging.INFO
             log.log(
                 level,

@@ -110,6 +110,28 @@ class JsonFormatter(logging.Formatter):
         return fields
 
 
+class TextFormatter(JsonFormatter):
+    """One readable line per record for a terminal: time, level, logger, message, then the trace and the
+    fields passed with `extra=`; the same fields and the same scrubbing as the JSON lines."""
+
+    _SHOWN = ("timestamp", "level", "service", "logger", "message", "exception")
+
+    def format(self, record: logging.LogRecord) -> str:
+        try:
+            fields = self._fields(record)
+        except Exception as exc:  # a log line must never raise into the code that logs
+            return f"unformattable log record: {exc!r}"
+        time = str(fields["timestamp"])[11:23]
+        extra = " ".join(f"{k}={v}" for k, v in fields.items() if k not in self._SHOWN and k != "span_id")
+        line = f"{time} {fields['level']:<7} {fields['logger']}: {fields['message']}"
+        if extra:
+            line += f"  [{extra}]"
+        exception = fields.get("exception")
+        if isinstance(exception, dict):
+            line += "\n" + str(exception["stacktrace"]).rstrip()
+        return line
+
+
 class _DropUvicornDuplicate(logging.Filter):
     """uvicorn re-logs an unhandled error outside the trace; drop it when the error middleware logged it."""
 
@@ -118,15 +140,18 @@ class _DropUvicornDuplicate(logging.Filter):
         return not (error is not None and getattr(error, REPORTED, False))
 
 
-def configure_logging(service: str, level: str = "INFO") -> None:
-    """Route every logger of the process to stdout as JSON lines; calling it again replaces the handler.
+def configure_logging(service: str, level: str = "INFO", log_format: str = "auto") -> None:
+    """Route every logger of the process to stdout; calling it again replaces the handler.
 
     Args:
         service: the `service` field of every line.
         level: the root level (`LOG_LEVEL`).
+        log_format: `json` (one object a line), `text` (for a terminal), or `auto`: text when stdout
+            is a terminal, JSON otherwise (`LOG_FORMAT`).
     """
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter(service))
+    text = log_format == "text" or (log_format == "auto" and sys.stdout.isatty())
+    handler.setFormatter(TextFormatter(service) if text else JsonFormatter(service))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -1,8 +1,8 @@
 """The logs' settings: the level of stdout's JSON lines, and CloudWatch Logs when a group is named.
 
-Reads `LOG_LEVEL`, `CLOUDWATCH_LOG_GROUP`, `CLOUDWATCH_SEND_INTERVAL`, `CLOUDWATCH_QUEUE_SIZE`,
-`CLOUDWATCH_RETRY_MAX`, `CLOUDWATCH_RETENTION_DAYS`, `AWS_REGION`, `AWS_ENDPOINT_URL` and
-`AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` (boto3 reads the AWS credentials itself).
+Reads `LOG_LEVEL`, `LOG_FORMAT`, `CLOUDWATCH_LOG_GROUP`, `CLOUDWATCH_SEND_INTERVAL`,
+`CLOUDWATCH_QUEUE_SIZE`, `CLOUDWATCH_RETRY_MAX`, `CLOUDWATCH_RETENTION_DAYS`, `AWS_REGION`,
+`AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` (boto3 reads the AWS credentials itself).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ class LogsSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # auto: human-readable text when stdout is a terminal, JSON lines otherwise (CloudWatch is always JSON).
+    log_format: Literal["auto", "json", "text"] = "auto"
     cloudwatch_log_group: str | None = None
     cloudwatch_send_interval: float = Field(default=5.0, gt=0, description="seconds between batches")
     cloudwatch_queue_size: int = Field(default=10_000, gt=0, description="lines buffered at most")

@@ -17,7 +17,16 @@ from observability.otel.transports import TransportName, real_transport
 from observability.xray.sdk import XRay, wrap_transport
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+DEFAULT_KEEPALIVE_EXPIRY = 2.0  # seconds; below the servers' keep-alive (uvicorn's 5 s by default)
+
+
+def limits(keepalive_expiry: float = DEFAULT_KEEPALIVE_EXPIRY, max_connections: int = 100) -> httpx.Limits:
+    """The pool's limits: idle connections dropped before the server would drop them."""
+    return httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max(1, max_connections // 2),
+        keepalive_expiry=keepalive_expiry,
+    )
 
 
 def build_transport(
@@ -26,6 +35,7 @@ def build_transport(
     inner: httpx.AsyncBaseTransport | None = None,
     xray: XRay | None = None,
     transport_name: TransportName = "aiohttp",
+    pool: httpx.Limits | None = None,
 ) -> httpx.AsyncBaseTransport:
     """The transport stack: OTel client spans around X-Ray subsegments around `inner`.
 
@@ -35,8 +45,9 @@ def build_transport(
         xray: the process's X-Ray handle; None leaves calls out of X-Ray.
         transport_name: which pooled HTTP transport to use when `inner` is None
             (`HTTP_CLIENT_TRANSPORT`; see `observability.otel.transports`).
+        pool: its limits (`limits()` by default).
     """
-    transport = inner if inner is not None else real_transport(transport_name, DEFAULT_LIMITS)
+    transport = inner if inner is not None else real_transport(transport_name, pool or limits())
     if xray is not None:
         transport = wrap_transport(transport, xray)
     if tracer_provider is not None:

@@ -18,6 +18,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from observability.otel.edge import bound_baggage
+from observability.redact import scrub_path, scrub_query, scrub_url
 from observability.xray.header import HEADER as XRAY_HEADER
 from observability.xray.header import xray_trace_id
 
@@ -26,6 +28,16 @@ UNTRACED_PATHS = "healthz"
 # X-Ray indexes these as annotations (searchable: `annotation.http_route = "/api/activities/home"`).
 # `fault.*` are set only on the span of a hop where an injected fault fired (`observability.faults`).
 XRAY_ANNOTATIONS = ("http.route", ENDUSER_ID, "fault.injected", "fault.kind")
+
+# The span attributes the ASGI instrumentation makes from the request URL (old and new semantic
+# conventions): each is rewritten by the redaction policy in the request hook, before anything exports.
+_URL_ATTRIBUTES = {
+    "http.url": scrub_url,
+    "url.full": scrub_url,
+    "http.target": scrub_url,
+    "url.path": scrub_path,
+    "url.query": scrub_query,
+}
 
 # FastAPI's own spans off: the contrib instrumentation makes the server spans (both would double them).
 NATIVE_TELEMETRY_OFF: TelemetryConfig = {
@@ -56,6 +68,7 @@ def server_spans(
     def on_request(span: trace.Span, scope: Mapping[str, Any]) -> None:
         if not span.is_recording():
             return
+        redact_url_attributes(span)
         if annotations is not None:
             span.set_attribute("aws.xray.annotations", annotations)
         user = baggage.get_baggage(ENDUSER_ID) if trust_incoming_baggage else None
@@ -69,6 +82,15 @@ def server_spans(
         exclude_spans=["send", "receive"],
         server_request_hook=on_request,
     )
+
+
+def redact_url_attributes(span: trace.Span) -> None:
+    """Rewrite the span's URL attributes (`http.url`, `http.target`, `url.*`) by the redaction policy."""
+    attributes = getattr(span, "attributes", None) or {}
+    for key, scrub in _URL_ATTRIBUTES.items():
+        value = attributes.get(key)
+        if isinstance(value, str):
+            span.set_attribute(key, scrub(value))
 
 
 def traceparent_of(span_context: trace.SpanContext) -> str:
@@ -100,7 +122,7 @@ class EdgeMiddleware:
             return
         span = trace.get_current_span()
         user = self.identify(scope) if self.identify is not None else None
-        ctx = baggage.remove_baggage(ENDUSER_ID)
+        ctx = bound_baggage(baggage.remove_baggage(ENDUSER_ID))
         if user is not None:
             ctx = baggage.set_baggage(ENDUSER_ID, user, ctx)
             if span.is_recording():

@@ -9,7 +9,7 @@ Reads `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
 from __future__ import annotations
 
 from typing import Literal
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +46,11 @@ def parse_otlp_headers(raw: str) -> dict[str, str]:
     return headers
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
 class OtelSettings(BaseSettings):
     """Spans and their export; spans exist unless `OTEL_SDK_DISABLED=true`, export needs an endpoint."""
 
@@ -63,6 +68,10 @@ class OtelSettings(BaseSettings):
     otel_traces_sampler_arg: float | None = Field(default=None, ge=0.0, le=1.0)
     otel_bsp_schedule_delay: int = Field(default=5_000, gt=0, description="milliseconds")
     otel_bsp_max_queue_size: int = Field(default=2_048, gt=0)
+
+    # Follow a remote caller's sampling decision. Internal services trust their caller (the gateway);
+    # the gateway overrides it to false: the public decides no sampling (see `otel/edge.py`).
+    trust_incoming_sampling: bool = True
 
     honeycomb_api_key: SecretStr | None = None
     honeycomb_api_endpoint: str = "https://api.honeycomb.io"
@@ -105,13 +114,24 @@ class OtelSettings(BaseSettings):
         return None
 
     def otlp_headers(self) -> dict[str, str]:
-        """Headers for the OTLP exporter, with `x-honeycomb-team` added when the key is set."""
+        """Headers for the OTLP exporter; `x-honeycomb-team` only when the spans go to Honeycomb's endpoint.
+
+        With another endpoint set (a collector, say) the key stays here: it is Honeycomb's secret,
+        not the collector's, and the collector adds it itself (see `deploy/otel-collector-honeycomb.yaml`).
+        """
         headers = {}
         if self.otel_exporter_otlp_headers is not None:
             headers = parse_otlp_headers(self.otel_exporter_otlp_headers.get_secret_value())
-        if self.honeycomb_api_key is not None:
+        if self.honeycomb_api_key is not None and self.sends_to_honeycomb():
             headers.setdefault("x-honeycomb-team", self.honeycomb_api_key.get_secret_value())
         return headers
+
+    def sends_to_honeycomb(self) -> bool:
+        """Whether the traces endpoint is Honeycomb's own (same scheme, host and port)."""
+        endpoint = self.otlp_traces_endpoint()
+        if endpoint is None:
+            return False
+        return _origin(endpoint) == _origin(self.honeycomb_api_endpoint)
 
     @property
     def tracing_enabled(self) -> bool:

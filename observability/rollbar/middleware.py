@@ -11,6 +11,7 @@ adds the trace, the user and the route) and `RollbarSender` posts them from its 
 from __future__ import annotations
 
 import logging
+import traceback
 
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observability.faults.record import InjectedFault
 from observability.logs.formatter import REPORTED, current_scope
+from observability.redact import scrub_text
 from observability.rollbar.reporter import ErrorReporter
 
 log = logging.getLogger("cruddur.errors")
@@ -77,7 +79,7 @@ def handle_error(reporter: ErrorReporter | None, error: Exception, scope: Scope)
             item_uuid = reporter.report(error, scope)
         span = trace.get_current_span()
         if span.is_recording():
-            span.record_exception(error, attributes={ITEM_UUID: item_uuid or ""})
+            span.record_exception(error, attributes={ITEM_UUID: item_uuid or "", **scrubbed(error)})
             span.set_status(Status(StatusCode.ERROR, f"{type(error).__qualname__}"))
             if item_uuid:
                 span.set_attribute(ITEM_UUID, item_uuid)
@@ -90,6 +92,14 @@ def handle_error(reporter: ErrorReporter | None, error: Exception, scope: Scope)
         )
         return
     log.error("unhandled %s", type(error).__qualname__, exc_info=error, extra={"rollbar_uuid": item_uuid})
+
+
+def scrubbed(error: BaseException) -> dict[str, str]:
+    """The exception event's message and stack trace, through the redaction policy."""
+    return {
+        "exception.message": scrub_text(str(error)),
+        "exception.stacktrace": scrub_text("".join(traceback.format_exception(error))),
+    }
 
 
 _INTERNAL_ERROR = JSONResponse({"detail": "Internal Server Error"}, status_code=500)

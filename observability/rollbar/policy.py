@@ -7,11 +7,10 @@ over the whole item, so the logs and Rollbar redact by one policy, whatever name
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from rollbar.lib.transform import Transform
 
-from observability.redact import REDACTED, is_secret_name, scrub_query, scrub_text
+from observability.redact import REDACTED, is_secret_name, scrub_text, scrub_url
 
 
 class RedactionPolicy(Transform):
@@ -35,7 +34,7 @@ class RedactionPolicy(Transform):
             if is_secret_name(last):
                 return REDACTED
             if last.lower().endswith("url"):
-                return _scrub_url(o)
+                return scrub_url(o)
         return scrub_text(o)
 
 
@@ -49,12 +48,3 @@ def _secret_key(key: tuple[Any, ...] | None) -> bool:
     last = key[-1] if key else None
     return isinstance(last, str) and is_secret_name(last)
 
-
-def _scrub_url(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
-    return urlunsplit(
-        (parts.scheme, netloc, parts.path, scrub_query(parts.query), scrub_text(parts.fragment))
-    )

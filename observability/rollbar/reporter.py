@@ -22,6 +22,7 @@ from starlette.types import Scope
 from observability.faults.record import InjectedFault
 from observability.links import trace_links
 from observability.logs.formatter import current_user, route_of, trace_fields
+from observability.redact import scrub_path
 from observability.rollbar import sdk
 from observability.rollbar.sender import Budget, RateLimiter, RollbarSender
 
@@ -93,7 +94,7 @@ class ErrorReporter:
             "framework": "fastapi",
             "title": f"{type(error).__qualname__}: {error}"[:255],
             "fingerprint": fingerprint,
-            "context": route or scope.get("path", ""),
+            "context": route or scrub_path(scope.get("path", "")),
             "request": {"route": route},
             "server": {"host": self.host},
         }

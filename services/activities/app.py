@@ -43,9 +43,9 @@ def create_app(
             app.state.span = telemetry.span
             yield
 
-    app = new_app(telemetry.service_name, telemetry, lifespan)
+    app = new_app(telemetry.service_name, telemetry, lifespan, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(routes.router)
-    if not settings.is_production:
+    if settings.is_development:  # debug routes exist in development only
         app.include_router(debug_router(telemetry.service_name))
     return app

@@ -11,10 +11,11 @@ from services.activities import enrich
 from services.activities.schemas import Activity, NewActivity
 from services.activities.store import ActivityStore
 from services.common.resources import from_state
+from services.common.validation import StrictJSONRoute
 from services.users.client import UsersClient
 from services.users.schemas import Handle
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJSONRoute)
 
 
 StoreDep = Annotated[ActivityStore, from_state("store")]

@@ -43,7 +43,10 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    # hide_parameters: a failed statement's error (logs, Rollbar) must not carry the values (post text).
+    engine = create_async_engine(
+        url, pool_pre_ping=parsed.get_backend_name() != "sqlite", hide_parameters=True
+    )
     return engine
 
 

@@ -15,24 +15,39 @@ from observability import current_trace_id
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = 1
+
 
 class DownstreamError(Exception):
-    """A downstream service failed (502) or did not answer in time (504)."""
+    """A downstream service failed (502), did not answer in time (504), or had no free connection (503)."""
 
-    def __init__(self, service: str, *, status: int | None = None, timeout: bool = False, reason: str = ""):
+    def __init__(
+        self,
+        service: str,
+        *,
+        status: int | None = None,
+        timeout: bool = False,
+        reason: str = "",
+        busy: bool = False,
+    ):
         self.service = service
         self.status = status
         self.timeout = timeout
         self.reason = reason
+        self.busy = busy
         super().__init__(self.message)
 
     @property
     def http_status(self) -> int:
+        if self.busy:
+            return 503
         return 504 if self.timeout else 502
 
     @property
     def message(self) -> str:
         because = f" ({self.reason})" if self.reason else ""
+        if self.busy:
+            return f"{self.service} is busy: no free connection in time, retry shortly"
         if self.timeout:
             return f"{self.service} did not answer in time{because}"
         if self.status is not None:
@@ -61,8 +76,11 @@ async def call(http: httpx.AsyncClient, service: str, method: str, url: str, **k
     """
     try:
         response = await http.request(method, url, **kwargs)
+    except httpx.PoolTimeout as exc:
+        # Every pooled connection was busy for the whole wait: the downstream is up, just saturated.
+        raise DownstreamError(service, busy=True) from exc
     except httpx.TimeoutException as exc:
-        if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        if isinstance(exc, httpx.ConnectTimeout):
             raise DownstreamError(service, reason=type(exc).__name__) from exc
         raise DownstreamError(service, timeout=True) from exc
     except httpx.HTTPError as exc:
@@ -106,8 +124,9 @@ async def _downstream_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DownstreamError)
     # Reported to Rollbar by the service that failed; here only a log line, in the same trace.
     log.warning("downstream failure: %s", exc.message, extra={"downstream_service": exc.service})
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.busy else None
     body = {"detail": exc.message, "service": exc.service, "trace_id": current_trace_id()}
-    return JSONResponse(body, status_code=exc.http_status)
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:

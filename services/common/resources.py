@@ -46,14 +46,19 @@ def downstream_client(
     """The one client to a downstream service: explicit timeouts, traced, on the configured transport.
 
     Args:
-        settings: the caller's settings (`DOWNSTREAM_TIMEOUT`, `HTTP_CLIENT_TRANSPORT`).
+        settings: the caller's settings (`DOWNSTREAM_TIMEOUT`, `HTTP_CLIENT_TRANSPORT`,
+            `HTTP_CLIENT_KEEPALIVE_EXPIRY`).
         telemetry: the process's telemetry.
         base_url: the downstream's base URL.
         inner: the innermost transport (tests route it to an in-process app).
     """
     timeout = httpx.Timeout(settings.downstream_timeout, connect=min(2.0, settings.downstream_timeout))
     return telemetry.http_client(
-        base_url, timeout=timeout, transport=settings.http_client_transport, inner=inner
+        base_url,
+        timeout=timeout,
+        transport=settings.http_client_transport,
+        inner=inner,
+        keepalive_expiry=settings.http_client_keepalive_expiry,
     )
 
 

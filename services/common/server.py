@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from observability import Telemetry, configure, configure_logging
+from services.common.protocol import guarded_protocol
 from services.common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
     """
     configure_logging(service_name)  # before the settings: their validators may warn
     settings = load_settings(settings_cls)
-    configure_logging(settings.otel_service_name or service_name, settings.log_level)
+    configure_logging(settings.otel_service_name or service_name, settings.log_level, settings.log_format)
     telemetry = configure(settings, service_name=service_name)
     try:
         app = create_app(settings, telemetry)
@@ -54,21 +56,39 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
             log_level="warning",
             lifespan="on",
             loop=settings.server_loop,
-            http=settings.server_http,
+            http=guarded_protocol(
+                settings.server_http, settings.server_max_header_bytes, settings.server_header_timeout
+            ),
+            h11_max_incomplete_event_size=settings.server_max_header_bytes,
+            timeout_keep_alive=settings.server_keepalive_timeout,
             log_config=None,  # uvicorn's dictConfig would close every handler already built (CloudWatch's)
         )
-        server = uvicorn.Server(config)
-        log.info(
-            "serving on %s:%d (loop %s, http %s, client transport %s)",
-            settings.host,
-            settings.port,
-            settings.server_loop,
-            settings.server_http,
-            settings.http_client_transport,
+        server = AnnouncingServer(
+            config,
+            f"serving on http://{settings.host}:{settings.port} (loop {settings.server_loop}, "
+            f"http {settings.server_http}, client transport {settings.http_client_transport})",
         )
         run_loop(server.serve(), config.get_loop_factory(), settings.asyncio_slow_callback_ms)
     finally:
         telemetry.shutdown()
+
+
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn's server, logging `announcement` once it listens: never when the bind failed.
+
+    Args:
+        config: uvicorn's configuration.
+        announcement: the line to log (`serving on http://host:port ...`).
+    """
+
+    def __init__(self, config: uvicorn.Config, announcement: str) -> None:
+        super().__init__(config)
+        self.announcement = announcement
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            log.info("%s", self.announcement)
 
 
 def run_loop(

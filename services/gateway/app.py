@@ -48,10 +48,15 @@ def create_app(
             yield
 
     app = new_app(
-        telemetry.service_name, telemetry, lifespan, edge=True, identify=Authenticator(settings.secret)
+        telemetry.service_name,
+        telemetry,
+        lifespan,
+        edge=True,
+        identify=Authenticator(settings.secret, max_lifetime=settings.auth_token_max_ttl),
+        max_body_bytes=settings.max_body_bytes,
     )
     install_error_handlers(app)
     app.include_router(routes.router)
-    if not settings.is_production:
+    if settings.is_development:  # debug routes exist in development only
         app.include_router(debug.router)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
@@ -27,14 +28,36 @@ def mint(handle: Handle, secret: str, *, ttl: int = 3600, now: float | None = No
     return jwt.encode({"sub": handle, "iat": issued, "exp": issued + ttl}, secret, algorithm=ALGORITHM)
 
 
-def verify(token: str, secret: str) -> str:
-    """The handle a valid token names; `InvalidToken` says why it is not valid."""
+DEFAULT_MAX_LIFETIME = 86_400
+LEEWAY = 30  # seconds of clock skew between the minting host and the gateway
+
+
+def verify(
+    token: str, secret: str, *, max_lifetime: int = DEFAULT_MAX_LIFETIME, now: float | None = None
+) -> str:
+    """The handle a valid token names; `InvalidToken` says why it is not valid.
+
+    Args:
+        token: the bearer token.
+        secret: the HS256 key.
+        max_lifetime: seconds ahead `exp` may lie at most (a token valid for a century is refused).
+        now: the current time (tests).
+    """
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("token expired") from exc
     except jwt.InvalidTokenError as exc:
         raise InvalidToken("invalid token") from exc
+    exp = claims.get("exp")
+    # PyJWT accepts any `exp` int() can read ("9999999999" included); RFC 7519 says a NumericDate.
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        raise InvalidToken("invalid token")
+    current = now if now is not None else time.time()
+    if exp < current - LEEWAY:
+        raise InvalidToken("token expired")
+    if exp > current + max_lifetime + LEEWAY:
+        raise InvalidToken("token lives too long")
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("invalid token")
@@ -48,8 +71,9 @@ class Authenticator:
     the span and in the baggage the internal services trust.
     """
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, *, max_lifetime: int = DEFAULT_MAX_LIFETIME) -> None:
         self.secret = secret
+        self.max_lifetime = max_lifetime
 
     def __call__(self, scope: Scope) -> str | None:
         header = Headers(scope=scope).get("authorization")
@@ -61,7 +85,7 @@ class Authenticator:
             scope[ERROR_KEY] = "expected 'Authorization: Bearer <token>'"
             return None
         try:
-            user = verify(token.strip(), self.secret)
+            user = verify(token.strip(), self.secret, max_lifetime=self.max_lifetime)
         except InvalidToken as exc:
             scope[ERROR_KEY] = str(exc)
             return None
@@ -69,7 +93,14 @@ class Authenticator:
         return user
 
 
-async def _current_user(request: Request) -> str:
+# Declares the bearer scheme in the OpenAPI document, so `/docs` offers "Authorize" and can try the
+# POST; the token itself was already verified by `Authenticator` at the edge.
+_bearer_scheme = HTTPBearer(auto_error=False, description="a token from `make token`")
+
+
+async def _current_user(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)]
+) -> str:
     user = request.scope.get(USER_KEY)
     if user is None:
         raise HTTPException(

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Path
 
 from services.activities.client import ActivitiesClient
 from services.common.resources import from_state
+from services.common.validation import StrictJSONRoute
 from services.gateway.auth import CurrentUserDep
 from services.gateway.schemas import Activity, CreateActivity, ProfilePage
 from services.users.client import UsersClient
 from services.users.schemas import Handle
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", route_class=StrictJSONRoute)
 
 
 ActivitiesDep = Annotated[ActivitiesClient, from_state("activities")]

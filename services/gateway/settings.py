@@ -17,10 +17,15 @@ class GatewaySettings(ServiceSettings):
     """Environment of the gateway (`PORT` 8000 by default)."""
 
     port: Port = 8000
+    # The public edge makes its own sampling decision (the caller's trace id is still continued);
+    # true only behind a proxy whose decision should be followed.
+    trust_incoming_sampling: bool = False
     users_url: str = "http://127.0.0.1:8002"
     activities_url: str = "http://127.0.0.1:8001"
     auth_secret: SecretStr | None = None
     auth_token_ttl: int = Field(default=3600, gt=0, description="seconds a minted token lives")
+    # The gateway refuses a token whose `exp` lies further ahead than this, whoever signed it.
+    auth_token_max_ttl: int = Field(default=86_400, gt=0, description="seconds a token may live at most")
 
     @field_validator("users_url", "activities_url")
     @classmethod
@@ -33,10 +38,15 @@ class GatewaySettings(ServiceSettings):
             # RFC 7518 3.2: an HS256 key must be at least as long as the hash (32 bytes).
             raise ValueError("AUTH_SECRET must be at least 32 characters")
         if self.auth_secret is None:
-            if self.is_production:
-                raise ValueError("AUTH_SECRET must be set when ENVIRONMENT=production")
-            log.warning("AUTH_SECRET is not set: using the development secret (never in production)")
+            # Fail closed: only exactly ENVIRONMENT=development may sign with the public secret.
+            if not self.is_development:
+                raise ValueError(
+                    f"AUTH_SECRET must be set unless ENVIRONMENT=development (it is {self.environment!r})"
+                )
+            log.warning("AUTH_SECRET is not set: using the public development secret (development only)")
             self.auth_secret = SecretStr(DEV_AUTH_SECRET)
+        if self.auth_token_ttl > self.auth_token_max_ttl:
+            raise ValueError("AUTH_TOKEN_TTL must not exceed AUTH_TOKEN_MAX_TTL")
         return self
 
     @property

@@ -29,8 +29,8 @@ def create_app(settings: UsersSettings, telemetry: Telemetry) -> FastAPI:
             app.state.store = store.UserStore(engine)
             yield
 
-    app = new_app(telemetry.service_name, telemetry, lifespan)
+    app = new_app(telemetry.service_name, telemetry, lifespan, max_body_bytes=settings.max_body_bytes)
     app.include_router(routes.router)
-    if not settings.is_production:
+    if settings.is_development:  # debug routes exist in development only
         app.include_router(debug_router(telemetry.service_name))
     return app

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from services.common.resources import from_state
+from services.common.validation import StrictJSONRoute
 from services.users.schemas import MAX_BATCH, Handle, Profile
 from services.users.store import UserStore
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJSONRoute)
 
 
 StoreDep = Annotated[UserStore, from_state("store")]

@@ -44,9 +44,11 @@ def stack(
     daemon: XRayDaemon,
     cloudwatch: CloudWatchStandIn,
 ) -> Iterator[Stack]:
-    """The three services under uvloop; activities streams every closed subsegment on its own."""
+    """The three services under uvloop; activities streams every closed subsegment on its own; the gateway
+    trusts its caller's sampling decision, as behind a proxy that samples (these tests send decisions)."""
     tmp = tmp_path_factory.mktemp("xray")
     gateway_logs = {
+        "TRUST_INCOMING_SAMPLING": "true",
         "CLOUDWATCH_LOG_GROUP": LOG_GROUP,
         "AWS_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": cloudwatch.endpoint,

@@ -29,7 +29,7 @@ def answering(status: int, body: object = None, content: bytes | None = None) ->
     [
         (raising(httpx.ConnectError("refused")), 502, False),
         (raising(httpx.ConnectTimeout("connect")), 502, False),
-        (raising(httpx.PoolTimeout("pool")), 502, False),
+        (raising(httpx.PoolTimeout("pool")), 503, False),
         (raising(httpx.ReadTimeout("slow")), 504, True),
         (raising(httpx.RemoteProtocolError("garbage")), 502, False),
         (answering(500, {"detail": "boom"}), 502, False),

@@ -72,7 +72,7 @@ def test_the_redaction_policy_covers_names_urls_and_free_text() -> None:
         "x-amz-security-token": "[REDACTED]",
         "accept": "*/*",
     }
-    assert request["url"] == "https://[REDACTED]@example.test/p?q=1&api_key=[REDACTED]&token=[REDACTED]"
+    assert request["url"] == "https://example.test/p?q=1&api_key=[REDACTED]&token=[REDACTED]"
     assert request["GET"] == {"session_id": "[REDACTED]", "q": "1"}
     assert "hunter2" not in redacted["body"]["trace"]["frames"][0]["code"]
     assert redacted["body"]["trace"]["frames"][0]["lineno"] == 3

@@ -139,17 +139,20 @@ def failing(exc: Exception) -> httpx.MockTransport:
     [
         (failing(httpx.ConnectError("refused")), 502),
         (failing(httpx.ReadTimeout("slow")), 504),
+        (failing(httpx.PoolTimeout("no free connection")), 503),
         (httpx.MockTransport(lambda r: httpx.Response(500)), 502),
     ],
 )
 async def test_gateway_maps_downstream_failures(transport: httpx.MockTransport, status: int) -> None:
-    """A failing activities is a 502 and a slow one a 504, each naming activities."""
+    """A failing activities is a 502, a slow one a 504, a saturated pool a 503 with Retry-After, each
+    naming activities."""
     app = create_gateway(GatewaySettings(), Telemetry("gateway"), activities_transport=transport)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
     async with app.router.lifespan_context(app), client:
         response = await client.get("/api/activities/home")
     assert (response.status_code, response.json()["service"]) == (status, "activities")
     assert "activities" in response.json()["detail"]
+    assert ("retry-after" in response.headers) == (status == 503)
 
 
 async def test_healthz_makes_no_downstream_call() -> None:

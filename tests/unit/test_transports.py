@@ -123,8 +123,8 @@ async def test_read_timeout_is_a_504(serve: Serve, transport: TransportName) -> 
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_exhausted_pool_is_a_502(serve: Serve, transport: TransportName) -> None:
-    """No free connection in time is our side's failure (502), not the downstream's timeout."""
+async def test_exhausted_pool_is_a_503_busy(serve: Serve, transport: TransportName) -> None:
+    """No free connection in time is a 503 saying the service is busy, not unavailable nor a timeout."""
     url = await serve(replying(OK, delay=5))
     limits = httpx.Limits(max_connections=1)
     timeout = httpx.Timeout(5.0, pool=0.2)
@@ -137,7 +137,8 @@ async def test_exhausted_pool_is_a_502(serve: Serve, transport: TransportName) -
             await call(http, "users", "GET", "/users/garek")
         hanging.cancel()
         await asyncio.gather(hanging, return_exceptions=True)
-    assert (caught.value.http_status, caught.value.timeout) == (502, False)
+    assert (caught.value.http_status, caught.value.timeout) == (503, False)
+    assert "busy" in caught.value.message
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -165,3 +166,68 @@ async def test_every_call_is_a_client_span_that_sends_traceparent(
     assert span.context is not None
     expected = f"traceparent: 00-{span.context.trace_id:032x}-{span.context.span_id:016x}-"
     assert expected.encode() in seen[0].lower()
+
+
+def closing_reused_connections() -> tuple[Handler, list[int]]:
+    """A server that answers the first request of a connection and closes it at the second, unanswered."""
+    connections: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(OK)
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")  # the reused connection: closed without an answer
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+
+    return handle, connections
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_idempotent_request_on_a_closing_connection_is_retried_once(
+    serve: Serve, transport: TransportName
+) -> None:
+    """A GET sent on a pooled connection the server closes unanswered is sent once more, on a new one."""
+    handler, connections = closing_reused_connections()
+    url = await serve(handler)
+    async with Telemetry(service_name="gateway").http_client(url, transport=transport) as http:
+        assert (await call(http, "users", "GET", "/users/worf")).status_code == 200
+        assert (await call(http, "users", "GET", "/users/garek")).status_code == 200
+    assert len(connections) == 2
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_post_on_a_closing_connection_is_not_retried(serve: Serve, transport: TransportName) -> None:
+    """A POST that may have reached the server is never sent twice: it fails as a 502."""
+    handler, connections = closing_reused_connections()
+    url = await serve(handler)
+    async with Telemetry(service_name="gateway").http_client(url, transport=transport) as http:
+        await call(http, "users", "POST", "/x", json={})
+        with pytest.raises(DownstreamError) as caught:
+            await call(http, "users", "POST", "/x", json={})
+    assert caught.value.http_status == 502 and len(connections) == 1
+
+
+def test_client_keepalive_must_be_shorter_than_the_servers() -> None:
+    """Settings refuse a client keep-alive as long as the servers' (the race behind the spurious 502s)."""
+    from pydantic import ValidationError
+
+    from services.common.settings import ServiceSettings
+
+    assert ServiceSettings().http_client_keepalive_expiry < ServiceSettings().server_keepalive_timeout
+    with pytest.raises(ValidationError, match="SERVER_KEEPALIVE_TIMEOUT"):
+        ServiceSettings(server_keepalive_timeout=5, http_client_keepalive_expiry=5)
+
+
+async def test_idle_connections_are_dropped_before_the_server_drops_them(serve: Serve) -> None:
+    """After the client's keep-alive expiry an idle connection is not reused: a new one is opened."""
+    handler, connections = closing_reused_connections()
+    url = await serve(handler)
+    telemetry = Telemetry(service_name="gateway")
+    async with telemetry.http_client(url, transport="httpx", keepalive_expiry=0.2) as http:
+        await call(http, "users", "POST", "/x", json={})
+        await asyncio.sleep(0.4)
+        await call(http, "users", "POST", "/x", json={})  # would fail on the old connection
+    assert len(connections) == 2

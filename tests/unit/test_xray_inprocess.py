@@ -82,9 +82,9 @@ async def test_unsampled_request_sends_nothing_and_forwards_the_real_trace_id(tm
 
 
 async def test_incoming_xray_decision_is_followed(tmp_path: Path) -> None:
-    """An X-Amzn-Trace-Id with Sampled=1 continues that trace downstream even if rules sample nothing."""
+    """From a trusted caller, Sampled=1 continues that trace downstream even if rules sample nothing."""
     root = "1-5759e988-bd862e3fe1be46a994272793"
-    async with three_apps(tmp_path, rules=NEVER) as stack:
+    async with three_apps(tmp_path, rules=NEVER, trust_incoming_sampling=True) as stack:
         response = await stack.gateway.get(
             "/api/activities/home",
             headers={"X-Amzn-Trace-Id": f"Root={root};Parent=53995c3f42cd8ad8;Sampled=1"},
@@ -95,6 +95,19 @@ async def test_incoming_xray_decision_is_followed(tmp_path: Path) -> None:
     assert {d["name"] for d in documents} == {"gateway", "activities", "users"}
     [gateway] = [d for d in documents if d["name"] == "gateway"]
     assert gateway["parent_id"] == "53995c3f42cd8ad8"
+
+
+async def test_an_untrusted_callers_decision_is_not_followed(tmp_path: Path) -> None:
+    """From the public, Sampled=1 keeps its trace id but the gateway's rules decide: nothing is sampled."""
+    root = "1-5759e988-bd862e3fe1be46a994272793"
+    async with three_apps(tmp_path, rules=NEVER) as stack:
+        response = await stack.gateway.get(
+            "/api/activities/home",
+            headers={"X-Amzn-Trace-Id": f"Root={root};Parent=53995c3f42cd8ad8;Sampled=1"},
+        )
+    assert response.status_code == 200
+    assert response.headers["x-amzn-trace-id"] == f"Root={root};Sampled=0"
+    assert stack.documents() == []
 
 
 async def test_an_exception_is_recorded_and_the_segment_still_sent(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from starlette.datastructures import URL, Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from observability.redact import scrub_url
 from observability.xray.sdk.recorder import XRay
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _describe(segment: Any, scope: Scope, response: dict[str, int | None], span:
     headers = Headers(scope=scope)
     url = URL(scope=scope).replace(query="")  # no query string: it is not ours to keep
     segment.put_http_meta("method", scope["method"])
-    segment.put_http_meta("url", str(url)[:MAX_FIELD])
+    segment.put_http_meta("url", scrub_url(str(url))[:MAX_FIELD])
     if "user-agent" in headers:
         segment.put_http_meta("user_agent", headers["user-agent"][:MAX_FIELD])
     forwarded = headers.get("x-forwarded-for")
