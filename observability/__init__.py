@@ -6,13 +6,15 @@
     telemetry.instrument_app(app)                            # per app: every middleware, in order
     telemetry.http_client(base_url)                          # per downstream: traced client
     telemetry.instrument_engine(engine)                      # per database engine
+    telemetry.serve_browser(app, settings)                   # the public app: browsers' config, relay
 
 Backends: `otel/` (spans, propagation, the server and client instrumentation), `xray/` (X-Ray from
 the same spans; the aws-xray-sdk path in `xray/sdk/`), `rollbar/` (unhandled errors), `logs/` (JSON
-lines, the access line, CloudWatch). Each keeps its settings beside it; `settings.TelemetrySettings`
+lines, the access line, CloudWatch), `browser/` (the page's config, its OTLP relay, CORS of trace headers). Each keeps its settings beside it; `settings.TelemetrySettings`
 puts them together.
 """
 
+from observability.browser import BrowserSettings
 from observability.checks import check_url
 from observability.logs.formatter import configure_logging
 from observability.otel.server import NATIVE_TELEMETRY_OFF, Identify
@@ -21,6 +23,7 @@ from observability.settings import TelemetrySettings
 from observability.telemetry import SpanAttributes, SpanMaker, Telemetry, configure
 
 __all__ = [
+    "BrowserSettings",
     "NATIVE_TELEMETRY_OFF",
     "Identify",
     "SpanAttributes",

@@ -1,4 +1,4 @@
-"""gateway's settings: where activities and users live, and the secret that signs tokens."""
+"""gateway's settings: where activities and users live, the secret that signs tokens, the browser's."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from observability import BrowserSettings
 from services.common.settings import Port, ServiceSettings, check_base_url
 
 log = logging.getLogger(__name__)
@@ -13,8 +14,8 @@ log = logging.getLogger(__name__)
 DEV_AUTH_SECRET = "cruddur-development-secret-do-not-use-in-production"
 
 
-class GatewaySettings(ServiceSettings):
-    """Environment of the gateway (`PORT` 8000 by default)."""
+class GatewaySettings(ServiceSettings, BrowserSettings):
+    """Environment of the gateway (`PORT` 8000 by default), and what it tells and allows browsers."""
 
     port: Port = 8000
     users_url: str = "http://127.0.0.1:8002"
@@ -38,6 +39,11 @@ class GatewaySettings(ServiceSettings):
             log.warning("AUTH_SECRET is not set: using the development secret (never in production)")
             self.auth_secret = SecretStr(DEV_AUTH_SECRET)
         return self
+
+    @property
+    def is_development(self) -> bool:
+        """Only here may the page mint itself a token (`POST /api/dev/token`)."""
+        return self.environment.lower() == "development"
 
     @property
     def secret(self) -> str:
