@@ -10,8 +10,9 @@
 
 Backends: `otel/` (spans, propagation, the server and client instrumentation), `xray/` (X-Ray from
 the same spans; the aws-xray-sdk path in `xray/sdk/`), `rollbar/` (unhandled errors), `logs/` (JSON
-lines, the access line, CloudWatch), `browser/` (the page's config, its OTLP relay, CORS of trace headers). Each keeps its settings beside it; `settings.TelemetrySettings`
-puts them together.
+lines, the access line, CloudWatch), `browser/` (the page's config, its OTLP relay, CORS of trace
+headers). Each keeps its settings beside it; `settings.TelemetrySettings` puts them together
+(`browser.BrowserSettings` adds the browser's, for the public gateway only).
 """
 
 from observability.browser import BrowserSettings
@@ -23,8 +24,8 @@ from observability.settings import TelemetrySettings
 from observability.telemetry import SpanAttributes, SpanMaker, Telemetry, configure
 
 __all__ = [
-    "BrowserSettings",
     "NATIVE_TELEMETRY_OFF",
+    "BrowserSettings",
     "Identify",
     "SpanAttributes",
     "SpanMaker",

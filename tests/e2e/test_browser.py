@@ -49,7 +49,9 @@ def keyed_otlp() -> Iterator[KeyedReceiver]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, keyed_otlp: KeyedReceiver, sync_api: Any) -> Iterator[Stack]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, keyed_otlp: KeyedReceiver, sync_api: Any
+) -> Iterator[Stack]:
     """The three services exporting to a backend that needs the Honeycomb key, which only they hold."""
     env = base_env(
         OTEL_EXPORTER_OTLP_ENDPOINT=keyed_otlp.endpoint,
@@ -114,7 +116,9 @@ def test_each_click_is_one_trace_from_the_browser_and_no_secret_reaches_it(
     sent: list[Any] = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]  # root in CI
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox"],  # root in CI
         )
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 820})
@@ -136,7 +140,10 @@ def test_each_click_is_one_trace_from_the_browser_and_no_secret_reaches_it(
             posted = click_and_trace(page, "#post")
             assert "Traced from the browser" in (page.text_content("#feed") or "")
 
-            links = {a.get_attribute("data-backend"): a.get_attribute("href") for a in page.query_selector_all("#trace-links a")}
+            links = {
+                a.get_attribute("data-backend"): a.get_attribute("href")
+                for a in page.query_selector_all("#trace-links a")
+            }
             assert links["Jaeger"] == f"http://localhost:16686/trace/{posted}"
             assert links["Honeycomb"].endswith(f"/trace?trace_id={posted}")
             # The page exports in batches: keep it open until every click's trace is whole.
@@ -159,6 +166,10 @@ def test_each_click_is_one_trace_from_the_browser_and_no_secret_reaches_it(
             assert secret.encode() not in body, f"{url} carries a secret"
             assert secret not in repr(headers), f"{url}'s headers carry a secret"
         for url, headers, body in uploads:
-            assert secret not in repr(headers) and secret.encode() not in body, f"the page sent a secret to {url}"
+            assert secret not in repr(headers) and secret.encode() not in body, (
+                f"the page sent a secret to {url}"
+            )
     exports = [url for url, _, _ in uploads if url.endswith("/telemetry/v1/traces")]
-    assert exports and all(url.startswith(stack.gateway) for url in exports), "the page exports to its gateway"
+    assert exports and all(url.startswith(stack.gateway) for url in exports), (
+        "the page exports to its gateway"
+    )
