@@ -20,7 +20,7 @@ def main() -> int:
         subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=os.environ.copy()) for name in ORDER
     ]
     print(
-        "gateway on http://127.0.0.1:8000 (try: curl -i localhost:8000/api/activities/home); Ctrl-C stops all"
+        "the page on http://localhost:8000/ (or curl -i localhost:8000/api/activities/home); Ctrl-C stops all"
     )
     try:
         while all(p.poll() is None for p in processes):

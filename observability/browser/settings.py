@@ -25,6 +25,11 @@ def check_origins(value: str | None) -> str | None:
     return value
 
 
+# Addresses the browser uses from the user's machine, not the gateway from its container: there
+# `localhost` is right (compose publishes the gateway, the collector and Jaeger on the host's loopback).
+BROWSER_FACING_FIELDS = frozenset({"browser_traces_endpoint", "jaeger_ui_url", "cors_allowed_origins"})
+
+
 class BrowserSettings(TelemetrySettings):
     """What the public edge tells and allows browsers; the page itself holds no key."""
 
