@@ -66,7 +66,7 @@ def decode_json(body: bytes) -> ExportTraceServiceRequest:
                     for link in span.get("links", []):
                         _hex_ids_to_base64(link)
         return ParseDict(data, ExportTraceServiceRequest(), ignore_unknown_fields=True)
-    except (ValueError, AttributeError, ParseError) as exc:
+    except (ValueError, TypeError, AttributeError, ParseError) as exc:
         raise DecodeError(f"not an OTLP JSON ExportTraceServiceRequest: {exc}") from exc
 
 
