@@ -91,6 +91,9 @@ class OtlpRelay:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in CONTENT_TYPES:
             return Response("OTLP/HTTP takes application/json or application/x-protobuf", status_code=415)
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("identity", "gzip"):
+            return Response("OTLP/HTTP bodies are plain or gzip", status_code=415)
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
             return Response(f"at most {MAX_BODY} bytes", status_code=413)
@@ -101,9 +104,9 @@ class OtlpRelay:
             body += chunk
             if len(body) > MAX_BODY:
                 return Response(f"at most {MAX_BODY} bytes", status_code=413)
-        return await self._forward(bytes(body), content_type, request.headers.get("content-encoding"))
+        return await self._forward(bytes(body), content_type, encoding)
 
-    async def _forward(self, body: bytes, content_type: str, encoding: str | None) -> Response:
+    async def _forward(self, body: bytes, content_type: str, encoding: str) -> Response:
         client = self._client
         if client is None:
             return Response(status_code=503)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -133,15 +134,18 @@ async def test_relay_takes_only_its_own_origin(headers: dict[str, str]) -> None:
 
 
 async def test_relay_bounds_size_and_type() -> None:
-    """Over 512 KiB is a 413 and anything but OTLP's JSON or protobuf a 415, neither forwarded."""
+    """Over 512 KiB is a 413; not OTLP's JSON or protobuf, plain or gzip, a 415; neither is forwarded."""
     seen: list[httpx.Request] = []
     async with gateway(accept(seen)) as client:
         too_big = b"x" * (relay_module.MAX_BODY + 1)
         assert (await export(client, too_big)).status_code == 413
         assert (await export(client, **{"content-type": "text/plain"})).status_code == 415
+        assert (await export(client, **{"content-encoding": "br"})).status_code == 415
+        gzipped = await export(client, gzip.compress(b"{}"), **{"content-encoding": "gzip"})
+        assert gzipped.status_code == 200
         ok = await export(client, b"\x0a\x00", **{"content-type": "application/x-protobuf"})
         assert ok.status_code == 200
-    assert len(seen) == 1
+    assert [r.headers.get("content-encoding") for r in seen] == ["gzip", None]
 
 
 async def test_relay_bounds_the_rate() -> None:
