@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install scan-tools test test-unit test-e2e w3c lint typecheck dev token scenario clean bench bench-quick bench-profile wrk
+.PHONY: help install scan-tools test test-unit test-e2e w3c lint typecheck dev token scenario web clean bench bench-quick bench-profile wrk
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -55,6 +55,9 @@ token: $(STAMP) ## print a bearer token for andrewbrown (USER_HANDLE=handle for 
 scenario: $(STAMP) ## break the running stack on purpose: make scenario NAME=slow-users (no NAME: list them)
 	@$(PY) -m services.scenarios $(NAME)
 
+web: ## rebuild the page's script (services/gateway/web/app.js, committed) from web/: Node 18+, npm ci from the lock
+	cd web && npm ci --no-audit --no-fund && node build.mjs
+
 wrk: ## install the load generator wrk (apt-get, as root) unless it is already there
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } \
 	  || { echo "wrk is required: sudo apt-get install -y wrk" >&2; exit 1; }
@@ -69,4 +72,4 @@ bench-profile: $(STAMP) wrk ## py-spy profiles of the three services under load 
 	$(PY) -m bench.profile
 
 clean: ## remove the virtualenv, caches and local databases
-	rm -rf $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache data bench-results
+	rm -rf $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache data bench-results web/node_modules

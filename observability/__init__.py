@@ -6,16 +6,20 @@
     telemetry.instrument_app(app)                            # per app: every middleware, in order
     telemetry.http_client(base_url)                          # per downstream: traced client
     telemetry.instrument_engine(engine)                      # per database engine
+    telemetry.serve_browser(app, settings)                   # the public app: browsers' config, relay
 
 Faults carried in baggage (`faults/`, README "Break it on purpose") are applied by `instrument_app`
 and `instrument_engine` when `FAULTS_ENABLED=true`; the services do nothing for them.
 
 Backends: `otel/` (spans, propagation, the server and client instrumentation), `xray/` (X-Ray from
 the same spans; the aws-xray-sdk path in `xray/sdk/`), `rollbar/` (unhandled errors), `logs/` (JSON
-lines, the access line, CloudWatch), `faults/` (injected delays and errors). Each keeps its
-settings beside it; `settings.TelemetrySettings` puts them together.
+lines, the access line, CloudWatch), `faults/` (injected delays and errors), `browser/` (the page's
+config, its OTLP relay, CORS of trace headers). Each keeps its settings beside it;
+`settings.TelemetrySettings` puts them together (`browser.BrowserSettings` adds the browser's, for the
+public gateway only).
 """
 
+from observability.browser import BrowserSettings
 from observability.checks import check_url
 from observability.faults.middleware import SECRET_HEADER as FAULT_SECRET_HEADER
 from observability.links import trace_links
@@ -28,6 +32,7 @@ from observability.telemetry import SpanAttributes, SpanMaker, Telemetry, config
 __all__ = [
     "FAULT_SECRET_HEADER",
     "NATIVE_TELEMETRY_OFF",
+    "BrowserSettings",
     "Identify",
     "SpanAttributes",
     "SpanMaker",

@@ -42,7 +42,8 @@ class TelemetrySettings(OtelSettings, XRaySettings, RollbarSettings, LogsSetting
 
     @property
     def is_development(self) -> bool:
-        """Exactly `ENVIRONMENT=development`: what unlocks the development secret and the debug routes.
+        """Exactly `ENVIRONMENT=development`: what unlocks the development secret, the debug routes and the
+        page's own token route (`POST /api/dev/token`).
 
         Anything else (`staging`, `prd`, `"production "`, a typo) fails closed.
         """

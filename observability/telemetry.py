@@ -27,6 +27,8 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from observability.browser import routes
+from observability.browser.settings import BrowserSettings
 from observability.faults import db as fault_db
 from observability.faults.middleware import FaultMiddleware
 from observability.faults.routes import route_faults
@@ -117,6 +119,27 @@ class Telemetry:
             server_spans(
                 app, self.tracer_provider, trust_incoming_baggage=not edge, xray=self.xray_mode != "off"
             )
+
+    def serve_browser(
+        self,
+        app: FastAPI,
+        settings: BrowserSettings,
+        *,
+        relay_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """What the public app serves browsers: their telemetry config, the OTLP relay, CORS.
+
+        The page learns where to send its spans and how to link to a trace, never a key: with
+        `BROWSER_TRACES_ENDPOINT` unset it exports to `POST /telemetry/v1/traces`, which forwards to
+        this process's OTLP endpoint with its headers; cross-origin pages listed in
+        `CORS_ALLOWED_ORIGINS` may send `traceparent` and read `traceresponse`.
+
+        Args:
+            app: the public app, after `instrument_app`.
+            settings: the gateway's settings.
+            relay_transport: the relay's transport (tests route it to a stand-in).
+        """
+        routes.serve_browser(app, settings, relay_transport)
 
     def http_client(
         self,

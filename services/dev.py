@@ -63,10 +63,10 @@ def main() -> int:
     ]
     gateway = f"http://{envs['gateway']['HOST']}:{envs['gateway']['PORT']}"
     print(
-        f"starting: gateway {gateway}, activities :{envs['activities']['PORT']}, "
+        f"starting: the page on {gateway}/, activities :{envs['activities']['PORT']}, "
         f"users :{envs['users']['PORT']}"
         f"{' (with .env)' if dotenv else ''}; each logs 'serving on' once it listens "
-        f"(try: curl -i {gateway}/api/activities/home); Ctrl-C stops all",
+        f"(or: curl -i {gateway}/api/activities/home); Ctrl-C stops all",
         flush=True,
     )
     try:

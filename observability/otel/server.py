@@ -24,7 +24,8 @@ from observability.xray.header import HEADER as XRAY_HEADER
 from observability.xray.header import xray_trace_id
 
 ENDUSER_ID = "enduser.id"
-UNTRACED_PATHS = "healthz"
+# `/telemetry/` is the browser's config and OTLP relay (observability/browser): its exports make no traces.
+UNTRACED_PATHS = "healthz,/telemetry/"
 # X-Ray indexes these as annotations (searchable: `annotation.http_route = "/api/activities/home"`).
 # `fault.*` are set only on the span of a hop where an injected fault fired (`observability.faults`).
 XRAY_ANNOTATIONS = ("http.route", ENDUSER_ID, "fault.injected", "fault.kind")

@@ -47,4 +47,3 @@ _NO_USER_TEXT = frozenset(
 def _secret_key(key: tuple[Any, ...] | None) -> bool:
     last = key[-1] if key else None
     return isinstance(last, str) and is_secret_name(last)
-

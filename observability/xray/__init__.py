@@ -15,12 +15,15 @@ resource's `aws.log.group.names`.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.sampling import Sampler
 
-from observability.settings import TelemetrySettings
 from observability.xray.settings import load_rules
+
+if TYPE_CHECKING:  # observability.settings imports this package's settings: no import cycle at run time
+    from observability.settings import TelemetrySettings
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""gateway's app factory: one client per downstream, opened and closed in the lifespan."""
+"""gateway's app factory: one client per downstream, opened and closed in the lifespan; the page at `/`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from services.activities.client import ActivitiesClient
 from services.common.app import new_app
 from services.common.downstream import install_error_handlers
 from services.common.resources import downstream_client
-from services.gateway import debug, routes
+from services.gateway import debug, page, routes
 from services.gateway.auth import Authenticator
 from services.gateway.settings import GatewaySettings
 from services.users.client import UsersClient
@@ -25,6 +25,7 @@ def create_app(
     *,
     users_transport: httpx.AsyncBaseTransport | None = None,
     activities_transport: httpx.AsyncBaseTransport | None = None,
+    relay_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The gateway.
 
@@ -33,6 +34,7 @@ def create_app(
         telemetry: the process's telemetry.
         users_transport: the innermost transport to users (tests route it to an in-process app).
         activities_transport: the same for activities.
+        relay_transport: the same for the browser's OTLP relay.
     """
 
     @asynccontextmanager
@@ -59,4 +61,6 @@ def create_app(
     app.include_router(routes.router)
     if settings.is_development:  # debug routes exist in development only
         app.include_router(debug.router)
+    page.serve_page(app, settings)
+    telemetry.serve_browser(app, settings, relay_transport=relay_transport)
     return app

@@ -1,4 +1,4 @@
-"""gateway's settings: where activities and users live, and the secret that signs tokens."""
+"""gateway's settings: where activities and users live, the secret that signs tokens, the browser's."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from observability import BrowserSettings
 from services.common.settings import Port, ServiceSettings, check_base_url
 
 log = logging.getLogger(__name__)
@@ -13,8 +14,8 @@ log = logging.getLogger(__name__)
 DEV_AUTH_SECRET = "cruddur-development-secret-do-not-use-in-production"
 
 
-class GatewaySettings(ServiceSettings):
-    """Environment of the gateway (`PORT` 8000 by default)."""
+class GatewaySettings(ServiceSettings, BrowserSettings):
+    """Environment of the gateway (`PORT` 8000 by default), and what it tells and allows browsers."""
 
     port: Port = 8000
     # The public edge makes its own sampling decision (the caller's trace id is still continued);

@@ -1,13 +1,20 @@
-"""An OTLP/HTTP traces receiver that decodes the protobuf, as Honeycomb or a collector would."""
+"""An OTLP/HTTP traces receiver that decodes protobuf and JSON bodies, as Honeycomb or a collector would.
+
+Browsers send OTLP/HTTP JSON (`@opentelemetry/exporter-trace-otlp-http`), whose ids are hex, not the
+base64 of protobuf's JSON mapping: `decode_json` converts them before parsing.
+"""
 
 from __future__ import annotations
 
+import base64
 import gzip
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -46,9 +53,36 @@ def _value(value: AnyValue) -> Any:
     return getattr(value, which) if which else None
 
 
-def decode(body: bytes) -> list[ReceivedSpan]:
+ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+
+
+def _hex_ids_to_base64(item: dict[str, Any]) -> None:
+    for key in ID_FIELDS:
+        if item.get(key):
+            item[key] = base64.b64encode(bytes.fromhex(item[key])).decode()
+
+
+def decode_json(body: bytes) -> ExportTraceServiceRequest:
+    """An OTLP/HTTP JSON body as the protobuf request; `DecodeError` if it is not one."""
+    try:
+        data = json.loads(body)
+        for resource_spans in data.get("resourceSpans", []):
+            for scope_spans in resource_spans.get("scopeSpans", []):
+                for span in scope_spans.get("spans", []):
+                    _hex_ids_to_base64(span)
+                    for link in span.get("links", []):
+                        _hex_ids_to_base64(link)
+        return ParseDict(data, ExportTraceServiceRequest(), ignore_unknown_fields=True)
+    except (ValueError, TypeError, AttributeError, ParseError) as exc:
+        raise DecodeError(f"not an OTLP JSON ExportTraceServiceRequest: {exc}") from exc
+
+
+def decode(body: bytes, content_type: str = "application/x-protobuf") -> list[ReceivedSpan]:
     """Every span of one `ExportTraceServiceRequest`; `DecodeError` if the body is not one."""
-    request = ExportTraceServiceRequest.FromString(body)
+    if content_type.split(";")[0].strip().lower() == "application/json":
+        request = decode_json(body)
+    else:
+        request = ExportTraceServiceRequest.FromString(body)
     spans = []
     for resource_spans in request.resource_spans:
         resource = {kv.key: _value(kv.value) for kv in resource_spans.resource.attributes}
@@ -106,7 +140,7 @@ class OtlpReceiver:
                     self.send_error(404)
                     return
                 try:
-                    spans = decode(body)
+                    spans = decode(body, self.headers.get("Content-Type", ""))
                 except DecodeError:
                     with receiver._lock:
                         receiver.rejected += 1
@@ -115,9 +149,10 @@ class OtlpReceiver:
                 with receiver._lock:
                     receiver.spans.extend(spans)
                     receiver.requests.append(headers)
-                reply = ExportTraceServiceResponse().SerializeToString()
+                as_json = self.headers.get("Content-Type", "").startswith("application/json")
+                reply = b"{}" if as_json else ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Type", "application/json" if as_json else "application/x-protobuf")
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)

@@ -87,6 +87,7 @@ COMPOSE_CHOICES = frozenset(
         "CLOUDWATCH_LOG_GROUP",
         "AWS_REGION",
         "AWS_ENDPOINT_URL",
+        "BROWSER_TRACES_ENDPOINT",
     }
 )
 
