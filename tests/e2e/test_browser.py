@@ -52,9 +52,12 @@ def keyed_otlp() -> Iterator[KeyedReceiver]:
 def stack(
     tmp_path_factory: pytest.TempPathFactory, keyed_otlp: KeyedReceiver, sync_api: Any
 ) -> Iterator[Stack]:
-    """The three services exporting to a backend that needs the Honeycomb key, which only they hold."""
+    """The three services exporting to a backend that needs the Honeycomb key, which only they hold.
+
+    It stands in at Honeycomb's own endpoint: the key goes nowhere else (see the hardening tests).
+    """
     env = base_env(
-        OTEL_EXPORTER_OTLP_ENDPOINT=keyed_otlp.endpoint,
+        HONEYCOMB_API_ENDPOINT=keyed_otlp.endpoint,
         OTEL_BSP_SCHEDULE_DELAY="100",
         HONEYCOMB_API_KEY=HONEYCOMB_KEY,
         HONEYCOMB_TEAM="cruddur",
