@@ -29,8 +29,9 @@ $(UV):
 	awk '/^uv==/ {on = 1} on {print} on && !/\\$$/ {exit}' requirements/dev.txt > $(VENV)/uv-requirement.txt
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
 
-# Exactly what uv.lock says (packages missing from it removed), then the project itself, editable.
-$(STAMP): pyproject.toml uv.lock | $(UV)
+# Exactly what uv.lock says (packages missing from it removed), then the project itself, editable. No
+# prerequisite on $(UV): a .venv installed from requirements/dev.txt by pip (README) is used as it is.
+$(STAMP): pyproject.toml uv.lock
 	@$(MAKE) --no-print-directory check-lock
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --extra dev
 	touch $(STAMP)
