@@ -17,11 +17,11 @@ define export_lock
 	@$(EXPORT) --extra load > $(1)/load.txt
 endef
 
-.PHONY: help install lock upgrade check-lock test test-unit test-e2e lint typecheck dev token clean bench bench-quick \
+.PHONY: help install lock upgrade check-lock test test-unit test-e2e w3c lint typecheck dev token clean bench bench-quick \
 	bench-profile wrk
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 # The uv that uv.lock pins, hash-checked by pip (its entry in requirements/dev.txt), in .venv.
 $(UV):
@@ -63,6 +63,9 @@ test-unit: $(STAMP) ## only the fast tests (no processes started)
 
 test-e2e: $(STAMP) ## only the end-to-end tests (services as real processes)
 	$(PY) -m pytest -m e2e
+
+w3c: $(STAMP) ## run the W3C Trace Context suite (../shared/w3c-trace-context, 41 tests) against a service
+	$(PY) -m pytest tests/e2e/test_w3c_conformance.py
 
 lint: $(STAMP) ## ruff (including the ASYNC rules) and mypy strict
 	$(PY) -m ruff check .

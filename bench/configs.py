@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,7 +30,7 @@ class Config:
     name: str
     about: str
     otel: bool = False
-    xray: bool = False
+    xray: Literal["off", "otlp", "sdk"] = "off"  # in-process signed OTLP, or the SDK's UDP segments
     full: bool = False
     sampling: str = "100%"  # "default": no sampler variables at all; "10%": a ratio at the root
     down: bool = False  # every backend address points at a closed port
@@ -38,7 +39,7 @@ class Config:
     def env(self, backends: Backends) -> dict[str, str]:
         """The environment variables this configuration adds to a clean one."""
         env = dict(self.server)
-        if not (self.otel or self.xray or self.full):
+        if not (self.otel or self.xray != "off" or self.full):
             # Trace context is on by default (spans made, not exported): bare switches it off too.
             env["OTEL_SDK_DISABLED"] = "true"
         sink = f"http://127.0.0.1:{backends.dead_port if self.down else backends.sink_port}/{self.name}"
@@ -48,14 +49,23 @@ class Config:
                 env["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
             elif self.sampling == "10%":
                 env.update(OTEL_TRACES_SAMPLER="parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG="0.1")
-        if self.xray:
+        if self.xray == "otlp":
+            # Signed with SigV4 as for real X-Ray (test credentials: the sink does not check them).
+            env.update(
+                XRAY_EXPORTER="otlp",
+                XRAY_OTLP_ENDPOINT=f"{sink}-xray/v1/traces",
+                AWS_REGION="us-east-1",
+                AWS_ACCESS_KEY_ID="testing",
+                AWS_SECRET_ACCESS_KEY="testing",
+            )
+        elif self.xray == "sdk":
             port = backends.dead_port if self.down else backends.udp_ports[self.name]
-            env["AWS_XRAY_SDK_ENABLED"] = "true"
+            env["XRAY_EXPORTER"] = "sdk"
             env["AWS_XRAY_DAEMON_ADDRESS"] = f"127.0.0.1:{port}"
-            # With X-Ray on, its rules make the root decision (OTEL_TRACES_SAMPLER is not used):
-            # "default" keeps the shipped rules (5 a second, then 10%).
-            if self.sampling in RULES:
-                env["XRAY_SAMPLING_RULES"] = str(RULES[self.sampling])
+        # With X-Ray on, its rules make the root decision (OTEL_TRACES_SAMPLER is not used):
+        # "default" keeps the shipped rules (5 a second, then 10%).
+        if self.xray != "off" and self.sampling in RULES:
+            env["XRAY_SAMPLING_RULES"] = str(RULES[self.sampling])
         if self.full:
             moto = backends.dead_port if self.down else backends.moto_port
             env.update(
@@ -78,17 +88,29 @@ ALL = [
     Config("bare", "no telemetry; the project's defaults (aiohttp transport, uvloop, httptools)"),
     Config("otel-100", "OpenTelemetry, 100% sampling", otel=True),
     Config("otel-default", "OpenTelemetry, default sampling", otel=True, sampling="default"),
-    Config("xray-100", "OpenTelemetry + X-Ray, 100% sampling", otel=True, xray=True),
     Config(
-        "xray-default", "OpenTelemetry + X-Ray, default sampling", otel=True, xray=True, sampling="default"
-    ),
-    Config("full-100", "OTel + X-Ray + Rollbar + CloudWatch, 100% sampling", otel=True, xray=True, full=True),
-    Config("full-default", "full, default sampling", otel=True, xray=True, full=True, sampling="default"),
-    Config(
-        "full-10", "full, 10% of traces sampled at the root", otel=True, xray=True, full=True, sampling="10%"
+        "xray-100", "OpenTelemetry + X-Ray (in-process signed OTLP), 100% sampling", otel=True, xray="otlp"
     ),
     Config(
-        "full-down", "full, 100% sampling, every backend down", otel=True, xray=True, full=True, down=True
+        "xray-sdk-100", "OpenTelemetry + X-Ray SDK segments to a daemon, 100% sampling", otel=True, xray="sdk"
+    ),
+    Config(
+        "xray-default", "OpenTelemetry + X-Ray, default sampling", otel=True, xray="otlp", sampling="default"
+    ),
+    Config(
+        "full-100", "OTel + X-Ray + Rollbar + CloudWatch, 100% sampling", otel=True, xray="otlp", full=True
+    ),
+    Config("full-default", "full, default sampling", otel=True, xray="otlp", full=True, sampling="default"),
+    Config(
+        "full-10",
+        "full, 10% of traces sampled at the root",
+        otel=True,
+        xray="otlp",
+        full=True,
+        sampling="10%",
+    ),
+    Config(
+        "full-down", "full, 100% sampling, every backend down", otel=True, xray="otlp", full=True, down=True
     ),
     Config("bare-httpx", "no telemetry; httpx's default transport, asyncio loop, h11", server=HTTPX_ASYNCIO),
     Config(
@@ -101,7 +123,7 @@ ALL = [
         server=HTTPX_ASYNCIO,
     ),
 ]
-QUICK = ["bare", "otel-100", "full-100", "full-down", "bare-httpx"]
+QUICK = ["bare", "otel-100", "xray-100", "xray-sdk-100", "full-100", "full-down"]
 
 
 def select(names: list[str] | None, *, quick: bool) -> list[Config]:

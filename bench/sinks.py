@@ -115,10 +115,16 @@ def received(counts: dict[str, Any], configs: Sequence[Config], backends: Backen
     words = {}
     for config in configs:
         http = {k.split("/", 1)[1]: v for k, v in counts["http"].items() if k.split("/", 1)[0] == config.name}
+        xray = {
+            k.split("/", 1)[1]: v
+            for k, v in counts["http"].items()
+            if k.split("/", 1)[0] == f"{config.name}-xray"
+        }
         udp = counts["udp"].get(str(backends.udp_ports[config.name]), 0)
         events = cloudwatch_events(backends.moto_port, f"bench-{config.name}") if config.full else None
         words[config.name] = (
             f"OTLP {http.get('otlp', 0)} posts ({http.get('otlp_bytes', 0) // 1024} KiB), "
+            f"X-Ray OTLP {xray.get('otlp', 0)} posts ({xray.get('otlp_bytes', 0) // 1024} KiB), "
             f"X-Ray {udp} datagrams, Rollbar {http.get('rollbar', 0)} items, "
             f"CloudWatch {'no log group' if events is None else f'{events} events (first page)'}"
         )

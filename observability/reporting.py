@@ -11,10 +11,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from observability.cloudwatch import CloudWatchHandler
-from observability.error_reporter import ErrorReporter
-from observability.logs import JsonFormatter
-from observability.rollbar_sender import RateLimiter, RollbarSender
+from observability.logs.cloudwatch import CloudWatchHandler
+from observability.logs.formatter import JsonFormatter
+from observability.rollbar.reporter import ErrorReporter
+from observability.rollbar.sender import RateLimiter, RollbarSender
 from observability.settings import TelemetrySettings
 
 log = logging.getLogger(__name__)

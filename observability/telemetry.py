@@ -1,43 +1,131 @@
-"""Configure telemetry once per process; hand the result to each app factory as an argument."""
+"""The front door: `configure` once per process, then the `Telemetry` it returns instruments each part.
+
+    telemetry = configure(settings, service_name="users")
+    app = FastAPI(title="users", lifespan=lifespan, telemetry=NATIVE_TELEMETRY_OFF)
+    telemetry.instrument_app(app)                      # every middleware, in the one right order
+    client = telemetry.http_client("http://users:8002")  # traced, X-Ray header, the pooled transport
+    telemetry.instrument_engine(engine)                # database spans
+
+Services never see a tracer provider, an X-Ray recorder or a reporter: a backend is added here and
+in its own folder, not in the services. Nothing is global but what OpenTelemetry makes global (the
+propagator), so a test process can build as many apps as it likes.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
+from fastapi import FastAPI
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from observability.reporting import Reporting, build_reporting
+from observability.lifecycle import Lifespan, bounded, flushing
+from observability.logs.access import AccessLogMiddleware
+from observability.otel import client, db
+from observability.otel.propagation import use_project_propagation
+from observability.otel.provider import build_tracer_provider
+from observability.otel.server import EdgeMiddleware, Identify, server_spans
+from observability.otel.transports import TransportName
+from observability.reporting import Reporting, build_reporting, with_reporting
+from observability.rollbar.middleware import ErrorReportingMiddleware
 from observability.settings import TelemetrySettings
-from observability.tracing import build_tracer_provider
-from observability.xray import XRay, build_root_sampler, configure_xray, use_xray_propagation
+from observability.xray import build_root_sampler, otlp_processor, sdk
+from observability.xray.settings import XRayMode
 
 log = logging.getLogger(__name__)
 
 
+class SpanAttributes(Protocol):
+    """What a service's own span offers it: attributes, nothing of the tracer behind it."""
+
+    def set_attribute(self, key: str, value: Any) -> None: ...
+
+
+SpanMaker = Callable[[str], AbstractContextManager[SpanAttributes]]
+
+
 @dataclass
 class Telemetry:
-    """What a service reports with: tracer provider (None when tracing is off), X-Ray, errors and logs."""
+    """What a service reports with; built by `configure`, its parts private to `observability`."""
 
     service_name: str
     tracer_provider: TracerProvider | None = None
-    xray: XRay | None = None
+    xray_mode: XRayMode = "off"
+    xray_sdk: sdk.XRay | None = None
     reporting: Reporting | None = None
     otlp_endpoint: str | None = None
     _noop: trace.NoOpTracerProvider = field(default_factory=trace.NoOpTracerProvider, repr=False)
 
-    def tracer(self, name: str) -> trace.Tracer:
-        """A tracer for the service's own spans (a no-op one when tracing is off).
+    def instrument_app(self, app: FastAPI, *, edge: bool = False, identify: Identify | None = None) -> None:
+        """Every middleware the app needs, in the one right order, and its lifespan's flush and close.
+
+        Outermost first: the OTel server span; at the edge, the user and the trace id in every answer;
+        error reporting (a 500 of its own, so it is inside the span); the X-Ray SDK segment (inside
+        error reporting, so it records the exception); the access log.
 
         Args:
-            name: the instrumentation scope, usually the module's `__name__`.
+            app: built with `telemetry=NATIVE_TELEMETRY_OFF` (FastAPI's own spans would double ours).
+            edge: the public edge: distrusts incoming `enduser.id` baggage, answers with the trace id.
+            identify: at the edge, who sent a request (its verified user, or None).
         """
-        return (self.tracer_provider or self._noop).get_tracer(name)
+        if getattr(app, "_telemetry", {}).get("tracing", False):
+            raise ValueError("build the app with FastAPI(telemetry=NATIVE_TELEMETRY_OFF)")
+        lifespan: Lifespan[Any] = flushing(self.force_flush, app.router.lifespan_context)  # type: ignore[arg-type]
+        if self.reporting is not None:
+            lifespan = with_reporting(self.reporting, lifespan)
+        app.router.lifespan_context = lifespan
+        # add_middleware puts the last one added outermost: innermost first.
+        app.add_middleware(AccessLogMiddleware)
+        if self.xray_sdk is not None:
+            sdk.instrument_app(app, self.xray_sdk)
+        reporter = self.reporting.errors if self.reporting is not None else None
+        app.add_middleware(ErrorReportingMiddleware, reporter=reporter)
+        if edge:
+            app.add_middleware(EdgeMiddleware, identify=identify, xray_header=self.xray_mode != "off")
+        if self.tracer_provider is not None:
+            server_spans(
+                app, self.tracer_provider, trust_incoming_baggage=not edge, xray=self.xray_mode != "off"
+            )
+
+    def http_client(
+        self,
+        base_url: str,
+        *,
+        timeout: httpx.Timeout = client.DEFAULT_TIMEOUT,
+        transport: TransportName = "aiohttp",
+        inner: httpx.AsyncBaseTransport | None = None,
+    ) -> httpx.AsyncClient:
+        """A client for one downstream service: client spans, trace headers, the pooled transport.
+
+        Args:
+            base_url: the downstream's base URL.
+            timeout: explicit timeouts (a timeout becomes a 504 at the gateway).
+            transport: `aiohttp` or `httpx`, the pooled transport when `inner` is None.
+            inner: the innermost transport (tests route it to an in-process app).
+        """
+        stack = client.build_transport(
+            tracer_provider=self.tracer_provider, inner=inner, xray=self.xray_sdk, transport_name=transport
+        )
+        return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=stack)
+
+    def instrument_engine(self, engine: AsyncEngine) -> None:
+        """Make every statement of `engine` a span (the statement, never its parameters)."""
+        if self.tracer_provider is not None:
+            db.trace_engine(engine.sync_engine, self.tracer_provider)
+        if self.xray_sdk is not None:
+            sdk.record_engine(engine.sync_engine, self.xray_sdk)
+
+    def span(self, name: str) -> AbstractContextManager[SpanAttributes]:
+        """A span of the service's own, current inside the block (a no-op one when tracing is off)."""
+        tracer = (self.tracer_provider or self._noop).get_tracer(f"services.{self.service_name}")
+        return tracer.start_as_current_span(name)
 
     def active(self) -> list[str]:
         """The integrations on in this process, by name (for `/healthz` and the benchmark report)."""
@@ -45,7 +133,7 @@ class Telemetry:
         on = {
             "otel": self.tracer_provider is not None,
             "otlp": self.otlp_endpoint is not None,
-            "xray": self.xray is not None,
+            f"xray-{self.xray_mode}": self.xray_mode != "off",
             "rollbar": reporting is not None and reporting.errors.sender is not None,
             "cloudwatch": reporting is not None and reporting.cloudwatch is not None,
         }
@@ -55,35 +143,14 @@ class Telemetry:
         """Send what is buffered now, waiting at most `timeout` seconds; never raises."""
         provider = self.tracer_provider
         if provider is not None:
-            _bounded(lambda: provider.force_flush(int(timeout * 1000)), timeout, "flush")
+            bounded(lambda: provider.force_flush(int(timeout * 1000)), timeout, "flush")
 
     def shutdown(self, timeout: float = 3.0) -> None:
         """Flush and stop the exporters, giving up after `timeout` seconds; never raises."""
-        if self.xray is not None:
-            self.xray.shutdown()
+        if self.xray_sdk is not None:
+            self.xray_sdk.shutdown()
         if self.tracer_provider is not None:
-            _bounded(self.tracer_provider.shutdown, timeout, "shutdown")
-
-
-def _bounded(step: Callable[[], object], timeout: float, what: str) -> None:
-    """Run `step` in a daemon thread and stop waiting after `timeout` seconds.
-
-    The OTLP exporter retries a backend that is down for up to its own timeout per batch, and the
-    SDK's flush and shutdown wait for that whatever timeout they are given: unbounded, a stop outlives
-    a container's grace period. What is still unsent when the wait ends is lost.
-    """
-
-    def run() -> None:
-        try:
-            step()
-        except Exception:
-            log.warning("telemetry %s failed", what, exc_info=True)
-
-    worker = threading.Thread(target=run, name=f"telemetry-{what}", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        log.warning("telemetry %s: gave up after %.0fs; unsent spans are dropped", what, timeout)
+            bounded(self.tracer_provider.shutdown, timeout, "shutdown")
 
 
 def configure(
@@ -97,37 +164,50 @@ def configure(
 
     OpenTelemetry owns trace identity, so spans and W3C propagation are on even with nowhere to
     send them (`traceresponse` and log lines still name the trace); `OTEL_SDK_DISABLED=true` turns
-    all of it off.
+    all of it off, X-Ray included.
 
     Args:
         settings: the service's settings.
         service_name: the default service name (`OTEL_SERVICE_NAME` overrides it).
         span_exporter: exports to this instead of OTLP (tests pass an in-memory one).
-        xray_emitter: forces X-Ray on with this emitter (tests pass a stub one).
+        xray_emitter: forces the X-Ray SDK path on with this emitter (tests pass a stub one).
     """
     name = settings.otel_service_name or service_name
     reporting = build_reporting(settings, name)
     if span_exporter is None and not settings.tracing_enabled:
-        if settings.xray_enabled or xray_emitter is not None:
+        if settings.xray_mode_requested() != "off" or xray_emitter is not None:
             log.warning("X-Ray is off too: OTEL_SDK_DISABLED=true, and X-Ray takes its ids from OTel")
         log.info("tracing off: OTEL_SDK_DISABLED=true")
+        use_project_propagation(read_xray_header=False)
         return Telemetry(service_name=name, reporting=reporting)
-    xray = configure_xray(settings, service_name=name, emitter=xray_emitter)
+    mode: XRayMode = "sdk" if xray_emitter is not None else settings.xray_mode
+    xray_sdk = (
+        sdk.configure_xray(settings, service_name=name, emitter=xray_emitter) if mode == "sdk" else None
+    )
+    # Always ours (W3C Level 2), never OTel's default; X-Amzn-Trace-Id crosses hops only with X-Ray on.
+    use_project_propagation(read_xray_header=mode != "off")
     sampler = None
-    if xray is not None:
+    processors: list[SpanProcessor] = []
+    if mode != "off":
         sampler = build_root_sampler(settings, service_name=name)
-        use_xray_propagation()
-        log.info("X-Ray on: segments to %s", settings.aws_xray_daemon_address or "127.0.0.1:2000")
-    provider = build_tracer_provider(settings, service_name=name, exporter=span_exporter, sampler=sampler)
-    if span_exporter is not None:
-        log.info("tracing on: exporting to a test exporter")
-    elif settings.exporting:
-        log.info("tracing on: exporting to %s", settings.otlp_traces_endpoint())
-    else:
+    if mode == "otlp":
+        processors.append(otlp_processor(settings))
+    provider = build_tracer_provider(
+        settings, service_name=name, exporter=span_exporter, sampler=sampler, processors=processors
+    )
+    endpoint = settings.otlp_traces_endpoint() if settings.exporting and span_exporter is None else None
+    if span_exporter is None and endpoint is None:
         log.info(
             "tracing on, not exporting: set OTEL_EXPORTER_OTLP_ENDPOINT or HONEYCOMB_API_KEY to send spans"
         )
-    endpoint = settings.otlp_traces_endpoint() if settings.exporting and span_exporter is None else None
+    else:
+        log.info("tracing on: exporting to %s", endpoint or "a test exporter")
+    log.info("X-Ray: %s", mode)
     return Telemetry(
-        service_name=name, tracer_provider=provider, xray=xray, reporting=reporting, otlp_endpoint=endpoint
+        service_name=name,
+        tracer_provider=provider,
+        xray_mode=mode,
+        xray_sdk=xray_sdk,
+        reporting=reporting,
+        otlp_endpoint=endpoint,
     )

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from observability.telemetry import Telemetry
+from observability import Telemetry
 from services.activities import routes, store
 from services.activities.settings import ActivitiesSettings
 from services.common.app import new_app
@@ -40,7 +40,7 @@ def create_app(
         ):
             app.state.store = store.ActivityStore(engine)
             app.state.users = UsersClient(http)
-            app.state.tracer = telemetry.tracer(__name__)
+            app.state.span = telemetry.span
             yield
 
     app = new_app(telemetry.service_name, telemetry, lifespan)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from opentelemetry.trace import Tracer
 
+from observability import SpanMaker
 from services.activities import enrich
 from services.activities.schemas import Activity, NewActivity
 from services.activities.store import ActivityStore
@@ -19,21 +19,21 @@ router = APIRouter()
 
 StoreDep = Annotated[ActivityStore, from_state("store")]
 UsersDep = Annotated[UsersClient, from_state("users")]
-TracerDep = Annotated[Tracer, from_state("tracer")]
+SpanDep = Annotated[SpanMaker, from_state("span")]
 
 
 @router.get("/activities/home", response_model=list[Activity])
-async def home(store: StoreDep, users: UsersDep, tracer: TracerDep) -> list[Activity]:
+async def home(store: StoreDep, users: UsersDep, span: SpanDep) -> list[Activity]:
     """The home feed: recent posts with their authors."""
-    return await enrich.with_authors(await store.recent(), users, tracer)
+    return await enrich.with_authors(await store.recent(), users, span)
 
 
 @router.get("/activities", response_model=list[Activity])
 async def by_handle(
-    handle: Annotated[Handle, Query()], store: StoreDep, users: UsersDep, tracer: TracerDep
+    handle: Annotated[Handle, Query()], store: StoreDep, users: UsersDep, span: SpanDep
 ) -> list[Activity]:
     """One user's recent posts with their author."""
-    return await enrich.with_authors(await store.recent(handle=handle), users, tracer)
+    return await enrich.with_authors(await store.recent(handle=handle), users, span)
 
 
 @router.post("/activities", response_model=Activity, status_code=201)

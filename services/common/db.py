@@ -6,13 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-from observability.db import trace_engine
-from observability.xray import XRay, record_engine
 
 Seed = Callable[[], list[dict[str, Any]]]
 
@@ -37,24 +33,16 @@ def normalize_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_engine(
-    url: str, *, tracer_provider: TracerProvider | None, xray: XRay | None = None
-) -> AsyncEngine:
-    """An async engine whose queries are spans (statement only, never parameters).
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for `url` (SQLite's folder made); `Telemetry.instrument_engine` traces it.
 
     Args:
         url: a URL already passed through `normalize_database_url`.
-        tracer_provider: the process's provider; None leaves queries untraced.
-        xray: the process's X-Ray handle; queries become subsegments when set.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
-    if tracer_provider is not None:
-        trace_engine(engine.sync_engine, tracer_provider)
-    if xray is not None:
-        record_engine(engine.sync_engine, xray)
     return engine
 
 

@@ -11,8 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from observability.http_client import build_client
-from observability.telemetry import Telemetry
+from observability import Telemetry
 from services.common import db
 from services.common.settings import ServiceSettings, StoreSettings
 
@@ -29,9 +28,8 @@ async def open_database(
         table: the service's table (its metadata's tables are created).
         seed: the demo rows for an empty table.
     """
-    engine = db.create_engine(
-        settings.database_url, tracer_provider=telemetry.tracer_provider, xray=telemetry.xray
-    )
+    engine = db.create_engine(settings.database_url)
+    telemetry.instrument_engine(engine)
     try:
         await db.prepare(engine, table, seed)
         yield engine
@@ -54,13 +52,8 @@ def downstream_client(
         inner: the innermost transport (tests route it to an in-process app).
     """
     timeout = httpx.Timeout(settings.downstream_timeout, connect=min(2.0, settings.downstream_timeout))
-    return build_client(
-        base_url,
-        tracer_provider=telemetry.tracer_provider,
-        timeout=timeout,
-        inner=inner,
-        xray=telemetry.xray,
-        transport_name=settings.http_client_transport,
+    return telemetry.http_client(
+        base_url, timeout=timeout, transport=settings.http_client_transport, inner=inner
     )
 
 

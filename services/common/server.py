@@ -12,9 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from observability import telemetry as telemetry_mod
-from observability.logs import configure_logging
-from observability.telemetry import Telemetry
+from observability import Telemetry, configure, configure_logging
 from services.common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -46,7 +44,7 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
     configure_logging(service_name)  # before the settings: their validators may warn
     settings = load_settings(settings_cls)
     configure_logging(settings.otel_service_name or service_name, settings.log_level)
-    telemetry = telemetry_mod.configure(settings, service_name=service_name)
+    telemetry = configure(settings, service_name=service_name)
     try:
         app = create_app(settings, telemetry)
         config = uvicorn.Config(

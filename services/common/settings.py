@@ -6,15 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from observability.settings import TelemetrySettings
-from observability.transports import TransportName
+from observability import TelemetrySettings, TransportName, check_url
 
 
 def check_base_url(value: str) -> str:
     """A downstream base URL: http(s) with a host, no trailing slash."""
-    from observability.settings import _check_url
-
-    checked = _check_url(value)
+    checked = check_url(value)
     if checked is None:
         raise ValueError("must not be empty")
     return checked

@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from observability.telemetry import Telemetry
-from observability.tracing import TraceResponseMiddleware
+from observability import Telemetry
 from services.activities.client import ActivitiesClient
 from services.common.app import new_app
 from services.common.downstream import install_error_handlers
 from services.common.resources import downstream_client
 from services.gateway import debug, routes
-from services.gateway.auth import EndUserMiddleware
+from services.gateway.auth import Authenticator
 from services.gateway.settings import GatewaySettings
 from services.users.client import UsersClient
 
@@ -48,9 +47,9 @@ def create_app(
             app.state.activities = ActivitiesClient(activities)
             yield
 
-    app = new_app(telemetry.service_name, telemetry, lifespan, edge=True)
-    app.add_middleware(EndUserMiddleware, secret=settings.secret)
-    app.add_middleware(TraceResponseMiddleware)
+    app = new_app(
+        telemetry.service_name, telemetry, lifespan, edge=True, identify=Authenticator(settings.secret)
+    )
     install_error_handlers(app)
     app.include_router(routes.router)
     if not settings.is_production:

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request
-from opentelemetry import baggage, context, trace
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
-from observability.tracing import ENDUSER_ID
 from services.users.schemas import Handle
 
 ALGORITHM = "HS256"
@@ -42,40 +41,22 @@ def verify(token: str, secret: str) -> str:
     return subject
 
 
-class EndUserMiddleware:
-    """Sets the verified user on the server span and in outgoing baggage; drops any claimed by the client.
+class Authenticator:
+    """The edge's `identify`: the user a valid bearer token names, or None with the reason in the scope.
 
-    Internal services trust `enduser.id` baggage, so the edge must never forward one it did not
-    verify. Routes that need a user read it with `CurrentUserDep`.
+    Routes that need a user read it with `CurrentUserDep`; observability's edge middleware puts it on
+    the span and in the baggage the internal services trust.
     """
 
-    def __init__(self, app: ASGIApp, secret: str):
-        self.app = app
+    def __init__(self, secret: str) -> None:
         self.secret = secret
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        user = self._authenticate(scope)
-        ctx = baggage.remove_baggage(ENDUSER_ID)
-        if user is not None:
-            ctx = baggage.set_baggage(ENDUSER_ID, user, ctx)
-            span = trace.get_current_span()
-            if span.is_recording():
-                span.set_attribute(ENDUSER_ID, user)
-        token = context.attach(ctx)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            context.detach(token)
-
-    def _authenticate(self, scope: Scope) -> str | None:
-        header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+    def __call__(self, scope: Scope) -> str | None:
+        header = Headers(scope=scope).get("authorization")
         if header is None:
             scope[ERROR_KEY] = "missing bearer token"
             return None
-        scheme, _, token = header.decode("latin-1").partition(" ")
+        scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             scope[ERROR_KEY] = "expected 'Authorization: Bearer <token>'"
             return None

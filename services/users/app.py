@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from observability.telemetry import Telemetry
+from observability import Telemetry
 from services.common.app import new_app
 from services.common.debug import debug_router
 from services.common.resources import open_database

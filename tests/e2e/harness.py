@@ -46,13 +46,14 @@ def poll(check: Callable[[], T | None], *, timeout: float = 15.0, interval: floa
 
 @dataclass
 class ServiceProcess:
-    """`python -m services.<name>` with its own environment, its output in a log file."""
+    """`python -m services.<name>` (or `module`) with its own environment, its output in a log file."""
 
     name: str
     env: Mapping[str, str]
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    module: str | None = None
 
     @property
     def url(self) -> str:
@@ -62,7 +63,7 @@ class ServiceProcess:
         env = {**self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}"],
+            [sys.executable, "-m", self.module or f"services.{self.name}"],
             cwd=REPO,
             env=env,
             stdout=self._log,

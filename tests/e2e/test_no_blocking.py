@@ -80,7 +80,7 @@ def test_no_slow_callback_under_load(watched_stack: Stack) -> None:
     for service in services:
         assert "asyncio debug on" in service.output(), f"{service.name} runs without slow-callback logging"
         active = httpx.get(f"{service.url}/healthz").json()["telemetry"]
-        assert active == ["otel", "otlp", "xray", "rollbar", "cloudwatch"], (
+        assert active == ["otel", "otlp", "xray-sdk", "rollbar", "cloudwatch"], (
             f"{service.name}: only {active} on"
         )
     # The first requests pay one-off costs (imports on first use, filling the connection pools).

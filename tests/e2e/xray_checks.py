@@ -54,11 +54,16 @@ def wait_for_tree(
 def assert_mirrors_otel(segments: list[dict[str, Any]], otlp: OtlpReceiver, trace_id: str) -> None:
     """Every segment is the OTel server span of its service; every parent is the caller's client span."""
 
-    def all_servers() -> list[ReceivedSpan] | None:
-        spans = otlp.trace(trace_id)
-        return spans if sum(span.kind == "SERVER" for span in spans) >= len(segments) else None
+    wanted = {segment["id"] for segment in segments} | {s["parent_id"] for s in segments if "parent_id" in s}
 
-    by_id = {span.span_id: span for span in poll(all_servers, what=f"OTel spans of {trace_id}")}
+    def all_named() -> list[ReceivedSpan] | None:
+        # Each service exports in its own batches: wait for every span a segment names, callers' too.
+        spans = otlp.trace(trace_id)
+        return spans if wanted <= {span.span_id for span in spans} else None
+
+    by_id = {
+        span.span_id: span for span in poll(all_named, what=f"OTel spans {sorted(wanted)} of {trace_id}")
+    }
     for segment in segments:
         server = by_id[segment["id"]]
         assert (server.kind, server.service) == ("SERVER", segment["name"])
@@ -73,6 +78,7 @@ def xray_env(tmp: Path, otlp: OtlpReceiver, daemon: XRayDaemon, loop: str) -> di
     return base_env(
         OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
         OTEL_BSP_SCHEDULE_DELAY="100",
+        XRAY_EXPORTER="sdk",
         AWS_XRAY_DAEMON_ADDRESS=daemon.address,
         XRAY_SAMPLING_RULES=str(rules),
         SERVER_LOOP=loop,

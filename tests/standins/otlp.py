@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gzip
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -70,6 +71,7 @@ class OtlpReceiver:
     spans: list[ReceivedSpan] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
     rejected: int = 0
+    forbidden: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: LoopbackServer = field(default_factory=LoopbackServer)
 
@@ -77,12 +79,18 @@ class OtlpReceiver:
     def endpoint(self) -> str:
         return self._server.base_url
 
-    def start(self) -> OtlpReceiver:
+    def start(self) -> Self:
         receiver = self
 
         class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if not receiver.authorize("POST", self.path, headers, body):
+                    with receiver._lock:
+                        receiver.forbidden += 1
+                    self.send_error(403)
+                    return
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
                 if self.path != "/v1/traces":
@@ -97,7 +105,7 @@ class OtlpReceiver:
                     return
                 with receiver._lock:
                     receiver.spans.extend(spans)
-                    receiver.requests.append({k.lower(): v for k, v in self.headers.items()})
+                    receiver.requests.append(headers)
                 reply = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
@@ -110,6 +118,10 @@ class OtlpReceiver:
 
     def stop(self) -> None:
         self._server.stop()
+
+    def authorize(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> bool:
+        """Whether to take a request (headers lower-cased, body as sent); backends with auth override it."""
+        return True
 
     def snapshot(self) -> list[ReceivedSpan]:
         with self._lock:

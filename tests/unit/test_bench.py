@@ -28,7 +28,7 @@ Transfer/sec:    460.12KB
 """
 BACKENDS = Backends(
     sink_port=1001,
-    udp_ports={"full-100": 1002, "full-down": 1003, "full-default": 1005},
+    udp_ports={"full-100": 1002, "full-down": 1003, "full-default": 1005, "xray-sdk-100": 1006},
     moto_port=1004,
     dead_port=9,
 )
@@ -96,7 +96,10 @@ def test_full_configuration_sets_every_integration_by_its_design_name() -> None:
     [full] = [c for c in configs.ALL if c.name == "full-100"]
     env = full.env(BACKENDS)
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:1001/full-100"
-    assert env["AWS_XRAY_SDK_ENABLED"] == "true" and env["AWS_XRAY_DAEMON_ADDRESS"] == "127.0.0.1:1002"
+    assert (
+        env["XRAY_EXPORTER"] == "otlp"
+        and env["XRAY_OTLP_ENDPOINT"] == "http://127.0.0.1:1001/full-100-xray/v1/traces"
+    )
     assert env["ROLLBAR_ENDPOINT"] == "http://127.0.0.1:1001/full-100/api/1/"
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1004" and env["CLOUDWATCH_LOG_GROUP"]
     bare = configs.ALL[0].env(BACKENDS)
@@ -109,7 +112,7 @@ def test_down_configuration_points_every_backend_at_a_closed_port() -> None:
     """`full-down` sends everything to the dead port, and `bare` always runs first."""
     [down] = [c for c in configs.ALL if c.name == "full-down"]
     env = down.env(BACKENDS)
-    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "AWS_XRAY_DAEMON_ADDRESS", "AWS_ENDPOINT_URL"):
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "XRAY_OTLP_ENDPOINT", "AWS_ENDPOINT_URL"):
         assert ":9" in env[name], name
     assert [c.name for c in configs.select(["otel-100"], quick=False)] == ["bare", "otel-100"]
 
@@ -122,3 +125,13 @@ def test_hundred_percent_with_xray_samples_everything() -> None:
     rules = json.loads(Path(by_name["full-100"].env(BACKENDS)["XRAY_SAMPLING_RULES"]).read_text())
     assert rules["default"] == {"fixed_target": 0, "rate": 1.0} and rules["rules"] == []
     assert "XRAY_SAMPLING_RULES" not in by_name["full-default"].env(BACKENDS)
+
+
+def test_xray_configurations_name_the_way_out_they_measure() -> None:
+    """`xray-100` signs OTLP to the sink in process, `xray-sdk-100` sends SDK segments to a UDP port."""
+    by_name = {c.name: c for c in configs.ALL}
+    otlp = by_name["xray-100"].env(BACKENDS)
+    assert otlp["XRAY_EXPORTER"] == "otlp" and otlp["XRAY_OTLP_ENDPOINT"].endswith("/xray-100-xray/v1/traces")
+    sdk = by_name["xray-sdk-100"].env(BACKENDS)
+    assert sdk["XRAY_EXPORTER"] == "sdk" and sdk["AWS_XRAY_DAEMON_ADDRESS"].startswith("127.0.0.1:")
+    assert "XRAY_EXPORTER" not in by_name["otel-100"].env(BACKENDS)

@@ -13,7 +13,9 @@ from services.gateway import routes
 from tests.collector_config import (
     collector_config,
     env_references,
+    exporters_to,
     listen_ports,
+    span_copies,
     undefined_components,
     unused_components,
 )
@@ -33,25 +35,25 @@ from tests.unit.test_compose import READ_BY_LIBRARIES, SETTINGS, load, settings_
 @pytest.mark.parametrize("key", ["", "hcaik_test"])
 def test_collector_pipelines_name_only_components_it_defines(key: str) -> None:
     """With or without a Honeycomb key, every pipeline names defined components and none is left unused;
-    Honeycomb is an exporter of the OTLP pipeline exactly when the key is set."""
+    Honeycomb gets each OTLP span once, in a pipeline of its own, exactly when the key is set."""
     config, _ = collector_config(compose({"HONEYCOMB_API_KEY": key})["services"]["otel-collector"])
     assert undefined_components(config) == []
     assert unused_components(config) == []
     honeycomb = [e for e in config["exporters"] if e.endswith("/honeycomb")]
     assert len(honeycomb) == (1 if key else 0)
-    assert config["service"]["pipelines"]["traces"]["exporters"] == ["otlp/jaeger", *honeycomb]
-    assert config["service"]["pipelines"]["traces/xray"]["exporters"] == ["otlp/jaeger"]
+    assert all(span_copies(config, exporter) == 1 for exporter in honeycomb)
+    assert config["service"]["pipelines"]["traces"]["exporters"] == exporters_to(config, "jaeger")
 
 
 def test_undefined_and_unused_components_are_reported() -> None:
     """The pipeline check itself fails for a misspelt exporter name and for a dangling one."""
     config = {
         "receivers": {"otlp": {}},
-        "exporters": {"otlp/jaeger": {}, "debug": {}},
-        "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["otlp/jeager"]}}},
+        "exporters": {"otlp_grpc/jaeger": {}, "debug": {}},
+        "service": {"pipelines": {"traces": {"receivers": ["otlp"], "exporters": ["otlp_grpc/jeager"]}}},
     }
-    assert undefined_components(config) == ["traces.exporters: otlp/jeager"]
-    assert unused_components(config) == ["exporters: otlp/jaeger", "exporters: debug"]
+    assert undefined_components(config) == ["traces.exporters: otlp_grpc/jeager"]
+    assert unused_components(config) == ["exporters: otlp_grpc/jaeger", "exporters: debug"]
 
 
 def test_collector_listens_where_compose_says_and_gets_every_variable_it_expands() -> None:
@@ -60,7 +62,8 @@ def test_collector_listens_where_compose_says_and_gets_every_variable_it_expands
     spec = compose({"HONEYCOMB_API_KEY": "hcaik_test"})
     config, files = collector_config(spec["services"]["otel-collector"])
     assert listen_ports(config) == exposed(spec, "otel-collector")
-    host, port = config["exporters"]["otlp/jaeger"]["endpoint"].split(":")
+    (jaeger,) = exporters_to(config, "jaeger")
+    host, port = config["exporters"][jaeger]["endpoint"].split(":")
     assert (int(port), "tcp") in exposed(spec, host)
     jaeger_command = " ".join(spec["services"][host]["command"])
     assert f"receivers.otlp.protocols.grpc.endpoint=0.0.0.0:{port}" in jaeger_command
@@ -78,6 +81,7 @@ def test_env_example_lists_every_setting() -> None:
 COMPOSE_CHOICES = frozenset(
     {
         "OTEL_BSP_SCHEDULE_DELAY",
+        "XRAY_EXPORTER",
         "AWS_XRAY_SDK_ENABLED",
         "AWS_XRAY_DAEMON_ADDRESS",
         "CLOUDWATCH_LOG_GROUP",

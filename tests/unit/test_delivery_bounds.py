@@ -6,8 +6,8 @@ import logging
 import threading
 import time
 
-from observability.cloudwatch import CloudWatchHandler
-from observability.rollbar_sender import RateLimiter, RollbarSender
+from observability.logs.cloudwatch import CloudWatchHandler
+from observability.rollbar.sender import RateLimiter, RollbarSender
 from tests.e2e.harness import free_port
 
 

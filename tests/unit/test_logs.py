@@ -10,8 +10,8 @@ from opentelemetry import baggage, context
 from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
 from opentelemetry.sdk.trace import TracerProvider
 
-from observability.logs import JsonFormatter, current_scope, xray_trace_id
-from observability.scrub import scrub_headers, scrub_query, scrub_text
+from observability.logs.formatter import JsonFormatter, current_scope, xray_trace_id
+from observability.redact import scrub_headers, scrub_query, scrub_text
 
 
 class _Route:
@@ -89,7 +89,7 @@ def test_secret_headers_and_parameters_are_redacted() -> None:
 
 def test_uvicorns_copy_of_an_already_logged_error_is_dropped() -> None:
     """uvicorn's traceback is dropped for errors the middleware logged in the trace, kept for others."""
-    from observability.logs import REPORTED, _DropUvicornDuplicate
+    from observability.logs.formatter import REPORTED, _DropUvicornDuplicate
 
     reported, other = RuntimeError("logged"), RuntimeError("never seen by the middleware")
     setattr(reported, REPORTED, True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from opentelemetry.sdk.trace.sampling import ParentBased
 
+from observability.otel.provider import build_sampler
 from observability.settings import TelemetrySettings
-from observability.tracing import build_sampler
 from tests.conftest import Apps
 from tests.topology import from_sdk
 

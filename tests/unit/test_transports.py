@@ -11,8 +11,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from observability.http_client import build_client
-from observability.transports import TransportName, real_transport
+from observability import Telemetry
+from observability.otel.transports import TransportName, real_transport
 from services.common.downstream import DownstreamError, call
 from tests.e2e.harness import free_port
 
@@ -68,9 +68,8 @@ async def serve() -> AsyncIterator[Serve]:
 
 
 async def fail(url: str, transport: TransportName, seconds: float = 0.3) -> DownstreamError:
-    async with build_client(
-        url, tracer_provider=None, timeout=httpx.Timeout(seconds), transport_name=transport
-    ) as http:
+    untraced = Telemetry(service_name="gateway")
+    async with untraced.http_client(url, timeout=httpx.Timeout(seconds), transport=transport) as http:
         with pytest.raises(DownstreamError) as caught:
             await call(http, "users", "GET", "/users/worf")
     return caught.value
@@ -157,7 +156,8 @@ async def test_every_call_is_a_client_span_that_sends_traceparent(
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    async with build_client(await serve(record), tracer_provider=provider, transport_name=transport) as http:
+    traced = Telemetry(service_name="gateway", tracer_provider=provider)
+    async with traced.http_client(await serve(record), transport=transport) as http:
         assert (await call(http, "users", "GET", "/users/worf")).json() == {}
     [span] = exporter.get_finished_spans()
     assert span.kind.name == "CLIENT" and span.attributes is not None

@@ -14,12 +14,13 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import Decision
 
-from observability.http_client import build_client
+from observability import Telemetry
+from observability.otel.propagation import use_project_propagation
 from observability.settings import TelemetrySettings
-from observability.xray import configure_xray
-from observability.xray_emitter import DaemonEmitter
-from observability.xray_header import XRayExtractPropagator
-from observability.xray_sampling import build_sampler
+from observability.xray.header import XRayPropagator
+from observability.xray.sampling import build_sampler
+from observability.xray.sdk import configure_xray
+from observability.xray.sdk.emitter import DaemonEmitter
 from tests.unit.xray_inprocess import StubEmitter
 
 
@@ -36,7 +37,7 @@ class Rules:
 
 
 def decide(rules: Rules, headers: dict[str, str] | None = None) -> Decision:
-    ctx = XRayExtractPropagator().extract(headers or {})
+    ctx = XRayPropagator().extract(headers or {})
     parent = trace.get_current_span(ctx).get_span_context()
     trace_id = parent.trace_id if parent.is_valid else 0x1234
     attributes = {"http.method": "GET", "http.target": "/api/activities/home", "http.host": "gw"}
@@ -110,9 +111,9 @@ async def test_transport_header_names_the_client_span_as_parent() -> None:
 
     provider = TracerProvider()
     tracer = provider.get_tracer("test")
-    async with build_client(
-        "http://users", tracer_provider=provider, inner=httpx.MockTransport(echo), xray=xray
-    ) as client:
+    use_project_propagation(read_xray_header=True)
+    telemetry = Telemetry(service_name="gateway", tracer_provider=provider, xray_mode="sdk", xray_sdk=xray)
+    async with telemetry.http_client("http://users", inner=httpx.MockTransport(echo)) as client:
         with tracer.start_as_current_span("request") as span, xray.segment(span):
             await client.get("/users/worf", headers={"X-Amzn-Trace-Id": "Root=forged"})
     [document] = emitter.documents
@@ -124,8 +125,8 @@ async def test_transport_header_names_the_client_span_as_parent() -> None:
 
 def test_centralized_rules_come_from_the_daemons_tcp_address() -> None:
     """Centralized rules are polled from the daemon's TCP side, with the local file as fallback."""
-    from observability.xray_sampling import rule_sampler
-    from observability.xray_settings import load_rules
+    from observability.xray.sampling import rule_sampler
+    from observability.xray.settings import load_rules
 
     sampler = rule_sampler(
         load_rules(None), centralized=True, daemon_address="tcp:127.0.0.1:3000 udp:127.0.0.1:2000"
@@ -146,9 +147,11 @@ def test_xray_without_otlp_still_makes_otel_ids(tmp_path: Path) -> None:
     )
     telemetry = configure(settings, service_name="users")
     try:
-        assert telemetry.xray is not None and telemetry.tracer_provider is not None
-        with telemetry.tracer("test").start_as_current_span("request") as span:
-            assert span.get_span_context().is_valid and span.get_span_context().trace_flags.sampled
+        assert telemetry.xray_sdk is not None and telemetry.xray_mode == "sdk"
+        with telemetry.span("request"):
+            context = trace.get_current_span().get_span_context()
+            assert context.is_valid and context.trace_flags.sampled
     finally:
         telemetry.shutdown()
-    assert configure(TelemetrySettings(), service_name="users").xray is None
+    off = configure(TelemetrySettings(), service_name="users")
+    assert off.xray_sdk is None and off.xray_mode == "off"

@@ -10,7 +10,7 @@ import pytest
 import uvloop
 
 from observability.settings import TelemetrySettings
-from observability.xray import XRay, configure_xray
+from observability.xray.sdk import XRay, configure_xray
 from tests.unit.xray_inprocess import StubEmitter
 
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.baggage.propagation import W3CBaggagePropagator
-from opentelemetry.propagators.composite import CompositePropagator
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from observability.xray_header import (
+from observability.otel.propagation import project_propagator
+from observability.xray.header import (
     TraceHeader,
-    XRayExtractPropagator,
+    XRayPropagator,
     format_header,
     incoming_header,
     parse_header,
@@ -65,9 +63,7 @@ def test_format_is_root_parent_sampled() -> None:
     assert format_header(TRACE, int(PARENT, 16), False) == f"Root={ROOT};Parent={PARENT};Sampled=0"
 
 
-PROPAGATOR = CompositePropagator(
-    [XRayExtractPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()]
-)
+PROPAGATOR = project_propagator(read_xray_header=True)
 
 
 def test_xray_header_alone_continues_the_trace_in_otel() -> None:
@@ -89,8 +85,17 @@ def test_traceparent_wins_over_xray_header() -> None:
     assert (span_context.trace_id, span_context.span_id) == (int("ab" * 16, 16), int("cd" * 8, 16))
 
 
-def test_extraction_never_writes() -> None:
-    """The propagator writes nothing: the X-Ray transport is the header's only writer."""
+def test_injection_names_the_current_span_as_parent() -> None:
+    """On a call, the header carries the trace in X-Ray form, the current (client) span and the decision."""
+    span_context = trace.SpanContext(TRACE, int(PARENT, 16), is_remote=False, trace_flags=trace.TraceFlags(0))
+    carrier: dict[str, str] = {"X-Amzn-Trace-Id": "Root=forged"}
+    XRayPropagator().inject(carrier, trace.set_span_in_context(trace.NonRecordingSpan(span_context)))
+    assert carrier["X-Amzn-Trace-Id"] == f"Root={ROOT};Parent={PARENT};Sampled=0"
+    assert XRayPropagator().fields == {"X-Amzn-Trace-Id"}
+
+
+def test_injection_outside_any_trace_writes_nothing() -> None:
+    """With no valid span there is no trace to name, so no header is written."""
     carrier: dict[str, str] = {}
-    XRayExtractPropagator().inject(carrier)
-    assert carrier == {} and XRayExtractPropagator().fields == set()
+    XRayPropagator().inject(carrier, trace.set_span_in_context(trace.INVALID_SPAN))
+    assert carrier == {}

@@ -40,3 +40,29 @@ def test_bad_rules_file_stops_start_up(tmp_path: Path) -> None:
     for path in (tmp_path / "missing.json", tmp_path / "bad.json"):
         with pytest.raises(ValidationError, match="xray_sampling_rules"):
             TelemetrySettings(xray_sampling_rules=path)
+
+
+@pytest.mark.parametrize(
+    ("env", "mode"),
+    [
+        ({}, "off"),
+        ({"xray_exporter": "otlp", "aws_region": "us-east-1"}, "otlp"),
+        ({"xray_exporter": " Collector "}, "collector"),
+        ({"aws_xray_daemon_address": "127.0.0.1:2000"}, "sdk"),
+        ({"aws_xray_sdk_enabled": True}, "sdk"),
+        ({"xray_exporter": "sdk", "aws_xray_sdk_enabled": False}, "off"),
+        ({"xray_exporter": "collector", "aws_xray_daemon_address": "127.0.0.1:2000"}, "collector"),
+        ({"xray_exporter": "otlp", "aws_region": "us-east-1", "otel_sdk_disabled": True}, "off"),
+    ],
+)
+def test_xray_mode_follows_xray_exporter_then_the_sdk_variables(env: dict[str, object], mode: str) -> None:
+    """XRAY_EXPORTER decides; unset, the SDK's own variables turn the SDK path on; OTel off is X-Ray off."""
+    assert TelemetrySettings(**env).xray_mode == mode
+
+
+def test_in_process_xray_needs_a_region() -> None:
+    """XRAY_EXPORTER=otlp without AWS_REGION stops start-up naming AWS_REGION, and a bad mode is refused."""
+    with pytest.raises(ValidationError, match="AWS_REGION"):
+        TelemetrySettings(xray_exporter="otlp")
+    with pytest.raises(ValidationError, match="xray_exporter"):
+        TelemetrySettings(xray_exporter="daemon")

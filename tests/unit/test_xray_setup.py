@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from observability.xray_settings import load_rules
-from observability.xray_setup import GROUPS, desired_rules, main
+from observability.xray.settings import load_rules
+from observability.xray.setup import GROUPS, desired_rules, main
 
 
 def rule(name: str, rate: float, reservoir: int, **extra: Any) -> dict[str, Any]:

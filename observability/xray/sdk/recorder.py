@@ -10,7 +10,7 @@ from typing import Any
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.trace import Span, SpanContext
 
-from observability.xray_header import incoming_header, xray_trace_id
+from observability.xray.header import incoming_header, xray_trace_id
 
 log = logging.getLogger(__name__)
 

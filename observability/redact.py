@@ -1,6 +1,6 @@
 """Secrets out of everything telemetry sends: headers, query strings and free text.
 
-Used by the logs (`observability.logs`) and by Rollbar (`observability.errors`) alike, so one list
+Used by the logs (`observability.logs`) and by Rollbar (`observability.rollbar`) alike, so one list
 decides what counts as a secret.
 """
 

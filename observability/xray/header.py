@@ -20,12 +20,18 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.propagators.textmap import CarrierT, Getter, TextMapPropagator, default_getter
+from opentelemetry.propagators.textmap import (
+    CarrierT,
+    Getter,
+    Setter,
+    TextMapPropagator,
+    default_getter,
+    default_setter,
+)
 
 HEADER = "X-Amzn-Trace-Id"
 MAX_LENGTH = 256
@@ -88,10 +94,13 @@ def incoming_header(ctx: Context | None = None) -> TraceHeader | None:
     return value if isinstance(value, TraceHeader) else None
 
 
-class XRayExtractPropagator(TextMapPropagator):
-    """Reads `X-Amzn-Trace-Id` into the OTel context and never writes it: the X-Ray transport does.
+class XRayPropagator(TextMapPropagator):
+    """Reads `X-Amzn-Trace-Id` into the OTel context, and writes it on every outgoing call.
 
-    Put it before `tracecontext` in a composite, so a valid `traceparent` wins when both are present.
+    It is the header's only writer: on a call, the current span is the client span, so `Parent` is
+    the id X-Ray knows that call by (the subsegment's, on the SDK path), and an unsampled trace still
+    forwards its real trace id with `Sampled=0`. Put it before `tracecontext` in a composite, so a
+    valid `traceparent` wins when both are present.
     """
 
     def extract(
@@ -111,27 +120,16 @@ class XRayExtractPropagator(TextMapPropagator):
         ctx = otel_context.set_value(_INCOMING, header, ctx)
         return trace.set_span_in_context(trace.NonRecordingSpan(span_context), ctx)
 
-    def inject(self, carrier: CarrierT, context: Context | None = None, setter: Any = None) -> None:
-        return None
+    def inject(
+        self, carrier: CarrierT, context: Context | None = None, setter: Setter[CarrierT] = default_setter
+    ) -> None:
+        span_context = trace.get_current_span(context).get_span_context()
+        if span_context.is_valid:
+            value = format_header(
+                span_context.trace_id, span_context.span_id, span_context.trace_flags.sampled
+            )
+            setter.set(carrier, HEADER, value)
 
     @property
     def fields(self) -> set[str]:
-        return set()
-
-
-def use_xray_propagation() -> None:
-    """Read `X-Amzn-Trace-Id` at the edge too: X-Ray first, so a valid `traceparent` wins over it.
-
-    The OTel instrumentations read the process-global propagator, so this is process configuration
-    (called once, from `telemetry.configure`). Writing the header is the X-Ray transport's job alone.
-    """
-    from opentelemetry.baggage.propagation import W3CBaggagePropagator
-    from opentelemetry.propagate import set_global_textmap
-    from opentelemetry.propagators.composite import CompositePropagator
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
-    set_global_textmap(
-        CompositePropagator(
-            [XRayExtractPropagator(), TraceContextTextMapPropagator(), W3CBaggagePropagator()]
-        )
-    )
+        return {HEADER}

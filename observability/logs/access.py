@@ -7,8 +7,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability.logs import current_scope
-from observability.scrub import scrub_query
+from observability.logs.formatter import current_scope
+from observability.redact import scrub_query
 
 log = logging.getLogger("cruddur.access")
 

@@ -1,8 +1,8 @@
 """The httpx transport that makes every outgoing call a `remote` X-Ray subsegment.
 
 It sits inside the OTel client transport, so the current span is the client span of this call: the
-subsegment takes its id, and `X-Amzn-Trace-Id` says `Parent=<that id>`. It is the only writer of
-that header, and writes it for unsampled requests too (`Sampled=0`, the real trace id).
+subsegment takes its id, the one `X-Amzn-Trace-Id` names as `Parent` (the X-Ray propagator writes
+that header, on every call, whatever the X-Ray mode).
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from typing import Any
 import httpx
 from opentelemetry import trace
 
-from observability.xray_header import HEADER, format_header
-from observability.xray_recorder import XRay
+from observability.xray.sdk.recorder import XRay
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +34,8 @@ class XRayTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         context = trace.get_current_span().get_span_context()
-        if not context.is_valid:
-            return await self.inner.handle_async_request(request)
-        sampled = context.trace_flags.sampled
-        request.headers[HEADER] = format_header(context.trace_id, context.span_id, sampled)
         name = request.url.netloc.decode("ascii", "replace") or "remote"  # host:port tells services apart
-        subsegment = self.xray.begin_subsegment(name, context) if sampled else None
+        subsegment = self.xray.begin_subsegment(name, context) if context.trace_flags.sampled else None
         if subsegment is None:
             return await self.inner.handle_async_request(request)
         _describe_request(subsegment, request)

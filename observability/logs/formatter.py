@@ -1,7 +1,7 @@
 """Logs as data: one JSON object per line on stdout, each stamped with the request's trace.
 
 `configure_logging` runs once per process (from `services.common.server`); CloudWatch shipping is a
-second handler opened in each app's lifespan (`observability.cloudwatch`). Every line carries
+second handler opened in each app's lifespan (`observability.logs.cloudwatch`). Every line carries
 `trace_id` and `span_id` (OTel), `xray_trace_id` (the `1-xxxxxxxx-...` form CloudWatch correlates
 with X-Ray), the user (`enduser.id` baggage) and the route of the request being served.
 """
@@ -19,8 +19,9 @@ from typing import Any
 from opentelemetry import baggage, trace
 from starlette.types import Scope
 
-from observability.scrub import scrub_text
-from observability.tracing import ENDUSER_ID
+from observability.otel.server import ENDUSER_ID
+from observability.redact import scrub_text
+from observability.xray.header import xray_trace_id
 
 # The ASGI scope of the request being served, set by the access log middleware: the route is only
 # known once routing ran, so the formatter reads it lazily from the scope.
@@ -30,12 +31,6 @@ _CACHED = "_cruddur_json"
 # Set on an exception once the error middleware has logged and reported it.
 REPORTED = "__cruddur_reported__"
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-
-
-def xray_trace_id(trace_id: int) -> str:
-    """The X-Ray form (`1-<8 hex>-<24 hex>`) of an OTel trace id made by `AwsXRayIdGenerator`."""
-    hex_id = f"{trace_id:032x}"
-    return f"1-{hex_id[:8]}-{hex_id[8:]}"
 
 
 def trace_fields() -> dict[str, str]:

@@ -17,8 +17,8 @@ from opentelemetry.trace import Status, StatusCode
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability.error_reporter import ErrorReporter
-from observability.logs import REPORTED, current_scope
+from observability.logs.formatter import REPORTED, current_scope
+from observability.rollbar.reporter import ErrorReporter
 
 log = logging.getLogger("cruddur.errors")
 

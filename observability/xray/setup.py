@@ -1,6 +1,6 @@
 """Create the X-Ray groups and sampling rules this project uses, idempotently: `--dry-run` only plans.
 
-    python -m observability.xray_setup [--dry-run] [--rules observability/xray_sampling_rules.json]
+    python -m observability.xray.setup [--dry-run] [--rules observability/xray/sampling_rules.json]
 
 The sampling rules come from the same local rules file the services sample with when centralized
 sampling is off (each rule becomes a centralized rule named after its `description`; `default`
@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from observability.xray_settings import load_rules
+from observability.xray.settings import load_rules
 
 SERVICES = ("gateway", "activities", "users")
 GROUPS = {
@@ -118,7 +118,7 @@ def apply(client: Any, changes: list[Change]) -> None:
 
 def main(argv: list[str] | None = None, client: Any = None) -> int:
     """Plan, print, and (unless `--dry-run`) apply; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m observability.xray_setup", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m observability.xray.setup", description=__doc__)
     parser.add_argument("--dry-run", action="store_true", help="print the calls, make none that write")
     parser.add_argument("--rules", type=Path, default=None, help="local sampling rules file (version 2)")
     args = parser.parse_args(argv)

@@ -12,9 +12,9 @@ from typing import Any
 
 from starlette.types import Scope
 
-from observability.logs import current_user, route_of, trace_fields
-from observability.rollbar_sender import RateLimiter, RollbarSender
-from observability.scrub import scrub_headers, scrub_query, scrub_text
+from observability.logs.formatter import current_user, route_of, trace_fields
+from observability.redact import scrub_headers, scrub_query, scrub_text
+from observability.rollbar.sender import RateLimiter, RollbarSender
 
 log = logging.getLogger("cruddur.errors")
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, ExceptionContext
 
-from observability.xray_recorder import XRay
+from observability.xray.sdk.recorder import XRay
 
 _SUBSEGMENT = "_cruddur_xray_subsegment"
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
+from starlette.datastructures import URL, Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability.xray_header import HEADER, xray_trace_id
-from observability.xray_recorder import XRay
+from observability.xray.sdk.recorder import XRay
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,11 @@ class XRayMiddleware:
     Args:
         app: the ASGI app inside.
         xray: the process's X-Ray handle.
-        respond_with_trace_id: answer with `X-Amzn-Trace-Id` (the public edge does).
     """
 
-    def __init__(self, app: ASGIApp, xray: XRay, respond_with_trace_id: bool = False) -> None:
+    def __init__(self, app: ASGIApp, xray: XRay) -> None:
         self.app = app
         self.xray = xray
-        self.respond = respond_with_trace_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         span = trace.get_current_span()
@@ -43,20 +41,17 @@ class XRayMiddleware:
             await self.app(scope, receive, send)
             return
         response: dict[str, int | None] = {}
-        trace_header = f"Root={xray_trace_id(context.trace_id)};Sampled={int(context.trace_flags.sampled)}"
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response["status"] = int(message["status"])
-                response["length"] = _content_length(message.get("headers", []))
-                if self.respond:
-                    headers = [*message.get("headers", []), (HEADER.encode(), trace_header.encode())]
-                    message = {**message, "headers": headers}
+                length = Headers(raw=message.get("headers", [])).get("content-length", "")
+                response["length"] = int(length) if length.isdigit() else None
             await send(message)
 
         with self.xray.segment(span) as segment:
             if segment is None:
-                await self.app(scope, receive, send_wrapper if self.respond else send)
+                await self.app(scope, receive, send)
                 return
             try:
                 await self.app(scope, receive, send_wrapper)
@@ -72,11 +67,10 @@ class XRayMiddleware:
 
 
 def _describe(segment: Any, scope: Scope, response: dict[str, int | None], span: trace.Span) -> None:
-    headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
-    host = headers.get("host") or "localhost"
-    url = f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
+    headers = Headers(scope=scope)
+    url = URL(scope=scope).replace(query="")  # no query string: it is not ours to keep
     segment.put_http_meta("method", scope["method"])
-    segment.put_http_meta("url", url[:MAX_FIELD])  # no query string: it is not ours to keep
+    segment.put_http_meta("url", str(url)[:MAX_FIELD])
     if "user-agent" in headers:
         segment.put_http_meta("user_agent", headers["user-agent"][:MAX_FIELD])
     forwarded = headers.get("x-forwarded-for")
@@ -100,13 +94,3 @@ def _describe(segment: Any, scope: Scope, response: dict[str, int | None], span:
     if isinstance(user, str) and user:
         segment.put_annotation("user", user[:1000])
         segment.set_user(user[:MAX_FIELD])
-
-
-def _content_length(headers: Any) -> int | None:
-    for key, value in headers:
-        if key.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None

@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Link, SpanKind, get_current_span
 from opentelemetry.util.types import Attributes
 
-from observability.xray_header import incoming_header
+from observability.xray.header import incoming_header
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def rule_sampler(local_rules: dict[str, Any], *, centralized: bool, daemon_addre
     from aws_xray_sdk.core.sampling.local.sampler import LocalSampler
     from aws_xray_sdk.core.sampling.sampler import DefaultSampler
 
-    from observability.xray_context import ContextVarContext
+    from observability.xray.sdk.context import ContextVarContext
 
     if not centralized:
         return LocalSampler(local_rules)

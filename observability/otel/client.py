@@ -1,8 +1,9 @@
-"""The one factory for outgoing HTTP clients: a stack of transports around the real one.
+"""The transport stack of every outgoing client (`Telemetry.http_client`): layers around the real one.
 
 Tracing wraps the innermost transport, so every call is a client span that carries W3C
 `traceparent`/`tracestate`/`baggage`, whatever the innermost transport is (tests plug in
-`httpx.ASGITransport` or `httpx.MockTransport` there).
+`httpx.ASGITransport` or `httpx.MockTransport` there); the propagator writes `X-Amzn-Trace-Id`
+when X-Ray is on, and the SDK path adds its subsegments inside the client span.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 
-from observability.transports import TransportName, real_transport
-from observability.xray import XRay, wrap_transport
+from observability.otel.transports import TransportName, real_transport
+from observability.xray.sdk import XRay, wrap_transport
 
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
@@ -33,7 +34,7 @@ def build_transport(
         inner: the innermost transport (a pooled HTTP transport by default).
         xray: the process's X-Ray handle; None leaves calls out of X-Ray.
         transport_name: which pooled HTTP transport to use when `inner` is None
-            (`HTTP_CLIENT_TRANSPORT`; see `observability.transports`).
+            (`HTTP_CLIENT_TRANSPORT`; see `observability.otel.transports`).
     """
     transport = inner if inner is not None else real_transport(transport_name, DEFAULT_LIMITS)
     if xray is not None:
@@ -43,28 +44,3 @@ def build_transport(
             transport, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider()
         )
     return transport
-
-
-def build_client(
-    base_url: str,
-    *,
-    tracer_provider: TracerProvider | None,
-    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-    inner: httpx.AsyncBaseTransport | None = None,
-    xray: XRay | None = None,
-    transport_name: TransportName = "aiohttp",
-) -> httpx.AsyncClient:
-    """An `httpx.AsyncClient` for one downstream service; open one per downstream per process.
-
-    Args:
-        base_url: the downstream's base URL.
-        tracer_provider: the process's provider; None leaves the client untraced.
-        timeout: explicit timeouts (a timeout becomes a 504 at the gateway).
-        inner: the innermost transport, for tests.
-        xray: the process's X-Ray handle, if X-Ray is on.
-        transport_name: `aiohttp` or `httpx`, when `inner` is None.
-    """
-    stack = build_transport(
-        tracer_provider=tracer_provider, inner=inner, xray=xray, transport_name=transport_name
-    )
-    return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=stack)

@@ -1,0 +1,1 @@
+"""Logs as data: JSON lines on stdout, one access line per request, CloudWatch Logs when configured."""

@@ -1,0 +1,45 @@
+"""The logs' settings: the level of stdout's JSON lines, and CloudWatch Logs when a group is named.
+
+Reads `LOG_LEVEL`, `CLOUDWATCH_LOG_GROUP`, `CLOUDWATCH_SEND_INTERVAL`, `CLOUDWATCH_QUEUE_SIZE`,
+`CLOUDWATCH_RETRY_MAX`, `AWS_REGION`, `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`
+(boto3 reads the AWS credentials itself).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from observability.checks import check_url
+
+
+class LogsSettings(BaseSettings):
+    """JSON lines on stdout always; CloudWatch Logs when `CLOUDWATCH_LOG_GROUP` is set."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, env_ignore_empty=True)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    cloudwatch_log_group: str | None = None
+    cloudwatch_send_interval: float = Field(default=5.0, gt=0, description="seconds between batches")
+    cloudwatch_queue_size: int = Field(default=10_000, gt=0, description="lines buffered at most")
+    cloudwatch_retry_max: float = Field(default=30.0, gt=0, description="seconds, longest retry backoff")
+    aws_region: str | None = None
+    aws_endpoint_url: str | None = None
+    aws_endpoint_url_cloudwatch_logs: str | None = None
+
+    @field_validator("aws_endpoint_url", "aws_endpoint_url_cloudwatch_logs")
+    @classmethod
+    def _logs_urls(cls, value: str | None) -> str | None:
+        return check_url(value)
+
+    @model_validator(mode="after")
+    def _cloudwatch_region(self) -> LogsSettings:
+        if self.cloudwatch_log_group and not self.aws_region:
+            raise ValueError("AWS_REGION must be set when CLOUDWATCH_LOG_GROUP is set")
+        return self
+
+    def cloudwatch_endpoint(self) -> str | None:
+        """The CloudWatch Logs endpoint: the service-specific variable first, then `AWS_ENDPOINT_URL`."""
+        return self.aws_endpoint_url_cloudwatch_logs or self.aws_endpoint_url

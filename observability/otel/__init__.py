@@ -1,0 +1,1 @@
+"""OpenTelemetry: the provider, the server and client instrumentation, database spans, propagation."""

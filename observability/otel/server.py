@@ -1,0 +1,125 @@
+"""Server spans for each app, and what the public edge adds to them: the user, and the trace id answered.
+
+The contrib FastAPI instrumentation makes the server span (per app, with the provider passed in, no
+ASGI send/receive spans, `/healthz` untraced). The spans carry what X-Ray shows: `enduser.id` (its
+`user`), `aws.xray.annotations` naming the attributes X-Ray indexes, and the exceptions as events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
+from opentelemetry import baggage, context, trace
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from observability.xray.header import HEADER as XRAY_HEADER
+from observability.xray.header import xray_trace_id
+
+ENDUSER_ID = "enduser.id"
+UNTRACED_PATHS = "healthz"
+# X-Ray indexes these as annotations (searchable: `annotation.http_route = "/api/activities/home"`).
+XRAY_ANNOTATIONS = ("http.route", ENDUSER_ID)
+
+# FastAPI's own spans off: the contrib instrumentation makes the server spans (both would double them).
+NATIVE_TELEMETRY_OFF: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+
+Identify = Callable[[Scope], str | None]
+"""Who sent a request, from its scope (None for nobody); it may note why in the scope."""
+
+
+def server_spans(
+    app: FastAPI, tracer_provider: TracerProvider, *, trust_incoming_baggage: bool, xray: bool
+) -> None:
+    """Server spans for every route but `/healthz`, without ASGI send/receive spans.
+
+    Args:
+        app: the app, built with FastAPI's own telemetry off.
+        tracer_provider: the process's provider.
+        trust_incoming_baggage: record the caller's `enduser.id` baggage on the server span. Only
+            internal services trust it; the public gateway sets the user from the verified token.
+        xray: name the attributes X-Ray should index (`aws.xray.annotations`).
+    """
+    annotations = list(XRAY_ANNOTATIONS) if xray else None
+
+    def on_request(span: trace.Span, scope: Mapping[str, Any]) -> None:
+        if not span.is_recording():
+            return
+        if annotations is not None:
+            span.set_attribute("aws.xray.annotations", annotations)
+        user = baggage.get_baggage(ENDUSER_ID) if trust_incoming_baggage else None
+        if isinstance(user, str) and user:
+            span.set_attribute(ENDUSER_ID, user)
+
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracer_provider,
+        excluded_urls=UNTRACED_PATHS,
+        exclude_spans=["send", "receive"],
+        server_request_hook=on_request,
+    )
+
+
+def traceparent_of(span_context: trace.SpanContext) -> str:
+    """The W3C `traceparent` form of a span context (`00-<trace>-<span>-<flags>`)."""
+    return f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{int(span_context.trace_flags):02x}"
+
+
+class EdgeMiddleware:
+    """The public edge: the verified user on the span and in baggage, and the trace id in every answer.
+
+    Internal services trust `enduser.id` baggage, so the edge drops any the client sent and forwards
+    only the user `identify` verified. Every response gets `traceresponse` (W3C) and, with X-Ray on,
+    `X-Amzn-Trace-Id`, so any answer, a 500 included, leads to its trace.
+
+    Args:
+        app: the ASGI app inside.
+        identify: who sent the request (None: nobody is ever identified).
+        xray_header: also answer with `X-Amzn-Trace-Id`.
+    """
+
+    def __init__(self, app: ASGIApp, identify: Identify | None = None, xray_header: bool = False) -> None:
+        self.app = app
+        self.identify = identify
+        self.xray_header = xray_header
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        span = trace.get_current_span()
+        user = self.identify(scope) if self.identify is not None else None
+        ctx = baggage.remove_baggage(ENDUSER_ID)
+        if user is not None:
+            ctx = baggage.set_baggage(ENDUSER_ID, user, ctx)
+            if span.is_recording():
+                span.set_attribute(ENDUSER_ID, user)
+        span_context = span.get_span_context()
+
+        async def send_with_trace_id(message: Message) -> None:
+            if message["type"] == "http.response.start" and span_context.is_valid:
+                message.setdefault("headers", [])
+                headers = MutableHeaders(scope=message)
+                headers.append("traceresponse", traceparent_of(span_context))
+                if self.xray_header:
+                    sampled = int(span_context.trace_flags.sampled)
+                    headers.append(
+                        XRAY_HEADER, f"Root={xray_trace_id(span_context.trace_id)};Sampled={sampled}"
+                    )
+            await send(message)
+
+        token = context.attach(ctx)
+        try:
+            await self.app(scope, receive, send_with_trace_id)
+        finally:
+            context.detach(token)

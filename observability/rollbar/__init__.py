@@ -1,0 +1,1 @@
+"""Unhandled errors to Rollbar: one item per error, stamped with the trace, bounded in rate and memory."""

@@ -1,0 +1,55 @@
+"""Services reach telemetry through `observability`'s front door only, and it instruments in one order."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from observability import NATIVE_TELEMETRY_OFF, TelemetrySettings, configure
+from observability.logs.access import AccessLogMiddleware
+from observability.otel.server import EdgeMiddleware
+from observability.rollbar.middleware import ErrorReportingMiddleware
+
+SERVICES = Path(__file__).resolve().parents[2] / "services"
+FORBIDDEN = ("opentelemetry", "aws_xray_sdk", "rollbar", "watchtower")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth of its code."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(SERVICES.rglob("*.py")), ids=lambda p: str(p.relative_to(SERVICES)))
+def test_services_import_only_the_front_door(path: Path) -> None:
+    """No service module imports a telemetry SDK or an `observability` submodule: only `observability`."""
+    for name in imported_modules(path):
+        assert not name.startswith(FORBIDDEN), f"{name} imported in services/"
+        assert not name.startswith("observability."), name
+
+
+def test_instrument_app_adds_the_middleware_in_the_one_order() -> None:
+    """At the edge: the user and trace ids, then error reporting, then the access log, innermost last."""
+    telemetry = configure(TelemetrySettings(), service_name="gateway")
+    app = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
+    telemetry.instrument_app(app, edge=True)
+    outermost_first = [m.cls for m in app.user_middleware]
+    assert outermost_first == [EdgeMiddleware, ErrorReportingMiddleware, AccessLogMiddleware]
+    internal = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
+    telemetry.instrument_app(internal)
+    assert [m.cls for m in internal.user_middleware] == [ErrorReportingMiddleware, AccessLogMiddleware]
+
+
+def test_instrument_app_refuses_an_app_with_fastapi_native_tracing() -> None:
+    """An app built with FastAPI's own spans on would double every server span: refused, saying how."""
+    telemetry = configure(TelemetrySettings(), service_name="users")
+    with pytest.raises(ValueError, match="NATIVE_TELEMETRY_OFF"):
+        telemetry.instrument_app(FastAPI())
