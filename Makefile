@@ -3,19 +3,54 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+UV := $(VENV)/bin/uv
+STALE := pyproject.toml, uv.lock and requirements/ disagree: run 'make lock', then commit uv.lock and requirements/
 
-.PHONY: help install scan-tools test test-unit test-e2e w3c lint typecheck dev token scenario web clean bench bench-quick bench-profile wrk
+# uv.lock is the lock. requirements/*.txt are its exports for pip, with hashes: app.txt the services (what
+# the image installs), dev.txt with the test tools (make install without uv), load.txt with Locust (the
+# image's loadgen stage). $(1) is the folder to write them to.
+EXPORT := $(UV) export --frozen --quiet --format requirements-txt --no-emit-project
+define export_lock
+	@mkdir -p $(1)
+	@$(EXPORT) > $(1)/app.txt
+	@$(EXPORT) --extra dev > $(1)/dev.txt
+	@$(EXPORT) --extra load > $(1)/load.txt
+endef
+
+.PHONY: help install lock upgrade check-lock scan-tools test test-unit test-e2e w3c lint typecheck dev token scenario \
+	web clean bench bench-quick bench-profile wrk
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
+# The uv that uv.lock pins, hash-checked by pip (its entry in requirements/dev.txt), in .venv.
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	awk '/^uv==/ {on = 1} on {print} on && !/\\$$/ {exit}' requirements/dev.txt > $(VENV)/uv-requirement.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
+
+# Exactly what uv.lock says (packages missing from it removed), then the project itself, editable. No
+# prerequisite on $(UV): a .venv installed from requirements/dev.txt by pip (README) is used as it is.
+$(STAMP): pyproject.toml uv.lock
+	@$(MAKE) --no-print-directory check-lock
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --extra dev
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the services with their test tools
+install: $(STAMP) ## create .venv and install the services with their test tools, the versions uv.lock pins
+
+lock: | $(UV) ## after editing pyproject.toml: re-resolve uv.lock (other pins kept), rewrite requirements/
+	$(UV) lock
+	$(call export_lock,requirements)
+
+upgrade: | $(UV) ## every package to the newest version pyproject.toml allows (PACKAGE=name: that one only)
+	$(UV) lock $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)
+	$(call export_lock,requirements)
+	@echo "next: make test, read git diff uv.lock, commit uv.lock and requirements/"
+
+check-lock: | $(UV) ## fail when pyproject.toml, uv.lock and requirements/ disagree (make install and CI run it)
+	@$(UV) lock --check --quiet || { echo "$(STALE)" >&2; exit 1; }
+	$(call export_lock,$(VENV)/exports)
+	@diff -r -q requirements $(VENV)/exports || { echo "$(STALE)" >&2; exit 1; }
 
 # checkov pins older boto3/botocore and packaging than the services use: its own virtualenv, so the
 # tests run against the project's versions. tests/unit/test_security_scan.py is skipped without it.

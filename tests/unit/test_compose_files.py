@@ -128,7 +128,7 @@ def test_dockerfile_is_pinned_slim_non_root_and_without_dev_tools() -> None:
     assert any(i == "HEALTHCHECK" for i, _ in app)
     assert app[-1] == ("CMD", '["python", "-m", "services.gateway"]')
     runs = " ".join(args for _, i, args in instructions if i == "RUN")
-    assert "pip install ." in runs and "[dev]" not in runs
+    assert "pip install --no-deps ." in runs and "[dev]" not in runs and "dev.txt" not in runs
     assert image_env()["HOST"] == "0.0.0.0"
 
 
