@@ -25,6 +25,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability.browser import routes
@@ -172,14 +173,20 @@ class Telemetry:
         )
         return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=stack)
 
-    def instrument_engine(self, engine: AsyncEngine) -> None:
-        """Make every statement of `engine` a span (the statement, never its parameters)."""
+    def instrument_engine(self, engine: Engine | AsyncEngine) -> None:
+        """Make every statement of `engine` a span (the statement, never its parameters).
+
+        Args:
+            engine: a sync engine (run in worker threads, each call with the request's context)
+                or an async one.
+        """
+        sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
         if self.tracer_provider is not None:
-            db.trace_engine(engine.sync_engine, self.tracer_provider)
+            db.trace_engine(sync, self.tracer_provider)
             if self.faults.active:
-                fault_db.slow_queries(engine.sync_engine)  # after the tracing listener: inside its span
+                fault_db.slow_queries(sync)  # after the tracing listener: inside its span
         if self.xray_sdk is not None:
-            sdk.record_engine(engine.sync_engine, self.xray_sdk)
+            sdk.record_engine(sync, self.xray_sdk)
 
     def span(self, name: str) -> AbstractContextManager[SpanAttributes]:
         """A span of the service's own, current inside the block (a no-op one when tracing is off)."""

@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Column, Connection, DateTime, Index, MetaData, String, Table, insert, select
 
 from services.activities.schemas import Activity
+from services.common.db import Database
 
 metadata = MetaData()
 activities = Table(
@@ -43,18 +43,21 @@ def demo_rows() -> list[dict[str, Any]]:
 
 
 class ActivityStore:
-    """Reads and writes posts, newest first."""
+    """Reads and writes posts, newest first (each call one unit of work on the database)."""
 
-    def __init__(self, engine: AsyncEngine):
-        self.engine = engine
+    def __init__(self, database: Database):
+        self.database = database
 
     async def recent(self, *, handle: str | None = None, limit: int = FEED_LENGTH) -> list[Activity]:
         query = select(activities).order_by(activities.c.created_at.desc()).limit(limit)
         if handle is not None:
             query = query.where(activities.c.handle == handle)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return [Activity.model_validate({**row, "created_at": _utc(row["created_at"])}) for row in rows]
+
+        def read(conn: Connection) -> list[Activity]:
+            rows = conn.execute(query).mappings().all()
+            return [Activity.model_validate({**row, "created_at": _utc(row["created_at"])}) for row in rows]
+
+        return await self.database.read(read)
 
     async def create(self, handle: str, message: str) -> Activity:
         row = {
@@ -63,8 +66,7 @@ class ActivityStore:
             "message": message,
             "created_at": datetime.now(UTC),
         }
-        async with self.engine.begin() as conn:
-            await conn.execute(insert(activities), [row])
+        await self.database.write(lambda conn: conn.execute(insert(activities), [row]))
         return Activity.model_validate(row)
 
 
