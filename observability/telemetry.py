@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import httpx
 from fastapi import Depends, FastAPI
 from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
@@ -45,7 +46,7 @@ from observability.otel.transports import TransportName
 from observability.reporting import Reporting, build_reporting, with_reporting
 from observability.rollbar.middleware import ErrorReportingMiddleware
 from observability.settings import TelemetrySettings
-from observability.xray import build_root_sampler, otlp_processor, sdk
+from observability.xray import build_root_sampler, otlp_exporter, otlp_processor, sdk
 from observability.xray.settings import XRayMode
 
 log = logging.getLogger(__name__)
@@ -260,12 +261,20 @@ def configure(
     processors: list[SpanProcessor] = []
     if mode != "off":
         sampler = build_root_sampler(settings, service_name=name)
-    if mode == "otlp":
+    also_to: list[tuple[str, OTLPSpanExporter]] = []
+    if mode == "otlp" and span_exporter is None:
+        also_to.append(("xray", otlp_exporter(settings)))  # batches shared with OTLP: encoded once
+    elif mode == "otlp":
         processors.append(otlp_processor(settings))
     if not settings.trust_incoming_sampling:
         sampler = EdgeSampler(sampler or build_sampler(settings))
     provider = build_tracer_provider(
-        settings, service_name=name, exporter=span_exporter, sampler=sampler, processors=processors
+        settings,
+        service_name=name,
+        exporter=span_exporter,
+        sampler=sampler,
+        processors=processors,
+        also_to=also_to,
     )
     endpoint = settings.otlp_traces_endpoint() if settings.exporting and span_exporter is None else None
     if span_exporter is None and endpoint is None:
