@@ -67,8 +67,9 @@ def build_tracer_provider(
         sampler: overrides the sampler the settings name (X-Ray's rules, when X-Ray is on).
         processors: more destinations for the same spans, each with its own batches.
         also_to: more OTLP endpoints (name, exporter) for the same spans (the in-process X-Ray
-            exporter): with the OTLP exporter the settings describe, each batch is encoded once
-            (`observability.otel.fanout`); otherwise each gets its own batch processor.
+            exporter). With the OTLP exporter the settings describe, each batch is encoded once, by
+            the direct encoder, for every endpoint (`observability.otel.fanout`); beside a test's
+            exporter each gets its own batch processor.
     """
     attributes: dict[str, str | list[str]] = {
         "service.name": settings.otel_service_name or service_name,
@@ -92,7 +93,7 @@ def build_tracer_provider(
             timeout=settings.otel_exporter_otlp_timeout / 1000,
         )
     delay, size = settings.otel_bsp_schedule_delay, settings.otel_bsp_max_queue_size
-    if isinstance(exporter, OTLPSpanExporter) and also_to:
+    if isinstance(exporter, OTLPSpanExporter):
         destinations = [Destination(name, each) for name, each in [("otlp", exporter), *also_to]]
         fanout = FanOutExporter(destinations)
         provider.add_span_processor(FanOutProcessor(fanout, schedule_delay_millis=delay, max_queue_size=size))

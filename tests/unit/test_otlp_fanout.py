@@ -11,7 +11,7 @@ from botocore.credentials import Credentials
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from observability.otel import fanout
+from observability.otel import encoding, fanout
 from observability.otel.fanout import Destination, FanOutExporter
 from observability.xray.otlp import build_xray_otlp_exporter
 from tests.e2e.harness import free_port
@@ -54,7 +54,7 @@ def test_each_batch_is_encoded_once_and_both_endpoints_receive_it(
         ]
     )
     spans = finished_spans()
-    with mock.patch.object(fanout, "encode_spans", wraps=fanout.encode_spans) as encode:
+    with mock.patch.object(fanout, "encode", wraps=encoding.encode) as encode:
         assert exporter.export(spans) is SpanExportResult.SUCCESS
     assert encode.call_count == 1
     assert exporter.force_flush(5_000)
