@@ -16,7 +16,9 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.utils import http_status_to_status_code
 from opentelemetry.propagate import inject
 from opentelemetry.trace import SpanKind, Status
-from opentelemetry.util.http import redact_url, sanitize_method
+from opentelemetry.util.http import redact_url
+
+from observability.otel.server_span import sanitize_method
 
 
 class ClientSpanTransport(httpx.AsyncBaseTransport):

@@ -22,12 +22,21 @@ from opentelemetry import context, trace
 from opentelemetry.propagate import extract
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from opentelemetry.util.http import ExcludeList, detect_synthetic_user_agent, sanitize_method
+from opentelemetry.util.http import ExcludeList, detect_synthetic_user_agent
 from starlette.applications import Starlette
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 RequestHook = Callable[[trace.Span, Scope], None]
+# The methods a span names as they are (RFC 9110, PATCH, QUERY); any other is `_OTHER`, as the contrib
+# instrumentations say (whose check also read the environment on every request).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"})
+
+
+def sanitize_method(method: str) -> str:
+    """The method as spans name it: upper case, `_OTHER` for a method outside `METHODS`."""
+    method = method.upper()
+    return method if method in METHODS else "_OTHER"
 
 
 class _ScopeHeaders(Getter[Scope]):
@@ -139,7 +148,10 @@ class ServerSpanMiddleware:
             await send(message)
 
         try:
-            with trace.use_span(span, end_on_exit=False):
+            # `_RecordExceptions` (inside the 500 handler) records an error once; not again on its way out.
+            with trace.use_span(
+                span, end_on_exit=False, record_exception=False, set_status_on_exception=False
+            ):
                 if recording and self.on_request is not None:
                     self.on_request(span, scope)
                 await self.app(scope, receive, send_with_status if recording else send)
