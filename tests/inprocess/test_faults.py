@@ -16,9 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from observability import FAULT_SECRET_HEADER, telemetry
 from observability.telemetry import Telemetry
 from services.common.settings import ServiceSettings
-from tests.conftest import ProcessBoundaryTransport
-from tests.inprocess import Running, three_apps
-from tests.unit.xray_inprocess import three_apps as xray_apps
+from tests.inprocess.wiring import ProcessBoundaryTransport, Running, three_apps
+from tests.inprocess.xray_apps import three_apps as xray_apps
 
 SECRET = "let-me-break-it"
 
@@ -161,18 +160,6 @@ async def test_faults_off_leave_the_request_alone(tmp_path: Path, exporter: InMe
         assert response.status_code == 200
     for item in running.telemetry.values():
         item.shutdown()
-
-
-def test_production_refuses_faults(caplog: pytest.LogCaptureFixture) -> None:
-    """FAULTS_ENABLED=true with ENVIRONMENT=production leaves faults off and says so in one error line."""
-    settings = ServiceSettings(faults_enabled=True, environment="production")
-    with caplog.at_level(logging.ERROR, logger="cruddur.faults"):
-        made = telemetry.configure(settings, service_name="users", span_exporter=InMemorySpanExporter())
-    assert made.faults.active is False and "faults" not in made.active()
-    assert [r.getMessage() for r in caplog.records if r.name == "cruddur.faults"] == [
-        "FAULTS_ENABLED=true refused: ENVIRONMENT=production, no fault will be injected"
-    ]
-    made.shutdown()
 
 
 async def test_xray_sdk_segments_carry_the_fault_annotations(tmp_path: Path) -> None:
