@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.harness import base_env, poll
+from tests.e2e.harness import poll, traced_env
 from tests.standins.otlp import OtlpReceiver, ReceivedSpan
 from tests.standins.xray_daemon import XRayDaemon, walk
 from tests.xray_stub import rules_file
@@ -74,12 +74,7 @@ def assert_mirrors_otel(segments: list[dict[str, Any]], otlp: OtlpReceiver, trac
 def xray_env(tmp: Path, otlp: OtlpReceiver, **xray: str) -> dict[str, str]:
     """The services' environment for an X-Ray test: spans exported to `otlp` within 0.1 s, every request
     sampled by a rules file in `tmp`, and the variables of the X-Ray path under test (`xray`)."""
-    return base_env(
-        OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="100",
-        XRAY_SAMPLING_RULES=str(rules_file(tmp)),
-        **xray,
-    )
+    return traced_env(otlp.endpoint, XRAY_SAMPLING_RULES=str(rules_file(tmp)), **xray)
 
 
 def daemon_env(tmp: Path, otlp: OtlpReceiver, daemon: XRayDaemon, loop: str) -> dict[str, str]:
