@@ -17,7 +17,7 @@ define export_lock
 	@$(EXPORT) --extra load > $(1)/load.txt
 endef
 
-.PHONY: help install lock upgrade check-lock scan-tools test test-unit test-e2e w3c lint typecheck dev token scenario \
+.PHONY: help install lock upgrade check-lock scan-tools test test-unit test-inprocess test-e2e w3c lint typecheck dev token scenario \
 	web clean bench bench-quick bench-profile wrk
 
 help: ## list the targets
@@ -68,8 +68,11 @@ test: $(STAMP) ## lint, type-check, then every test (unit, in-process, end-to-en
 	$(PY) -m mypy
 	$(PY) -m pytest
 
-test-unit: $(STAMP) ## only the fast tests (no processes started)
-	$(PY) -m pytest -m "not e2e"
+test-unit: $(STAMP) ## only the fast tests, tests/unit/ (one piece at a time; not the in-process ones: make test-inprocess)
+	$(PY) -m pytest tests/unit
+
+test-inprocess: $(STAMP) ## only tests/inprocess/: the three apps wired together in one process (slower, no processes)
+	$(PY) -m pytest tests/inprocess
 
 test-e2e: $(STAMP) ## only the end-to-end tests (services as real processes)
 	$(PY) -m pytest -m e2e

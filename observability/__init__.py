@@ -6,7 +6,7 @@
     telemetry.instrument_app(app)                            # per app: every middleware, in order
     telemetry.http_client(base_url)                          # per downstream: traced client
     telemetry.instrument_engine(engine)                      # per database engine
-    telemetry.serve_browser(app, settings)                   # the public app: browsers' config, relay
+    telemetry.serve_browser(app, settings, max_body_bytes=n) # the public app: browsers' config, relay
 
 Faults carried in baggage (`faults/`, README "Break it on purpose") are applied by `instrument_app`
 and `instrument_engine` when `FAULTS_ENABLED=true`; the services do nothing for them.

@@ -26,14 +26,27 @@ def trace_links(
     """
     links: dict[str, str] = {}
     if jaeger_url:
-        links["jaeger"] = f"{jaeger_url.rstrip('/')}/trace/{trace_id}"
+        links["jaeger"] = jaeger_link(jaeger_url, trace_id)
     if honeycomb is not None:
-        team, env = honeycomb
-        links["honeycomb"] = f"https://ui.honeycomb.io/{team}/environments/{env}/trace?trace_id={trace_id}"
+        links["honeycomb"] = honeycomb_link(*honeycomb, trace_id)
     if aws_region:
-        xray_id = xray_trace_id(int(trace_id, 16))
-        links["xray"] = (
-            f"https://{aws_region}.console.aws.amazon.com/cloudwatch/home?region={aws_region}"
-            f"#xray:traces/{xray_id}"
-        )
+        links["xray"] = xray_link(aws_region, xray_trace_id(int(trace_id, 16)))
     return links
+
+
+def jaeger_link(jaeger_url: str, trace_id: str) -> str:
+    """The trace in the Jaeger UI at `jaeger_url`."""
+    return f"{jaeger_url.rstrip('/')}/trace/{trace_id}"
+
+
+def honeycomb_link(team: str, environment: str, trace_id: str) -> str:
+    """The trace in Honeycomb's UI, for the team and environment slugs."""
+    return f"https://ui.honeycomb.io/{team}/environments/{environment}/trace?trace_id={trace_id}"
+
+
+def xray_link(aws_region: str, xray_id: str) -> str:
+    """The trace in the X-Ray console (CloudWatch) of `aws_region`, by its X-Ray trace id."""
+    return (
+        f"https://{aws_region}.console.aws.amazon.com/cloudwatch/home?region={aws_region}"
+        f"#xray:traces/{xray_id}"
+    )

@@ -127,6 +127,7 @@ class Telemetry:
         app: FastAPI,
         settings: BrowserSettings,
         *,
+        max_body_bytes: int,
         relay_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         """What the public app serves browsers: their telemetry config, the OTLP relay, CORS.
@@ -139,9 +140,11 @@ class Telemetry:
         Args:
             app: the public app, after `instrument_app`.
             settings: the gateway's settings.
+            max_body_bytes: the app's body limit (`MAX_BODY_BYTES`), which bounds the relay's exports too;
+                the page is told it and splits its exports to fit.
             relay_transport: the relay's transport (tests route it to a stand-in).
         """
-        routes.serve_browser(app, settings, relay_transport)
+        routes.serve_browser(app, settings, relay_transport, max_body_bytes=max_body_bytes)
 
     def http_client(
         self,

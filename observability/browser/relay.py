@@ -3,8 +3,10 @@
 A browser must never hold an ingest key, so a page whose gateway exports straight to a backend
 (Honeycomb, say) posts its OTLP/HTTP to `POST /telemetry/v1/traces` instead, and the relay forwards
 the body to the gateway's own OTLP endpoint with its headers (`x-honeycomb-team` included). It takes
-only same-origin requests, at most `MAX_BODY` bytes each and `RATE` a second (bursts of `BURST`), and
-forwards on an async client opened in the lifespan. Its own failures are logged (at most once a
+only same-origin requests, at most `max_bytes` each and `RATE` a second (bursts of `BURST`), and
+forwards on an async client opened in the lifespan. `max_bytes` is the app's own body limit
+(`MAX_BODY_BYTES`), which refuses a larger body before the relay sees it: one bound, which the page is
+told (its exports are split to fit), not two that disagree. Its own failures are logged (at most once a
 minute) and answered 502: they never reach the rest of the app.
 """
 
@@ -21,7 +23,6 @@ from starlette.responses import Response
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 512 * 1024
 RATE = 10.0
 BURST = 20
 CONTENT_TYPES = ("application/json", "application/x-protobuf")
@@ -53,6 +54,7 @@ class OtlpRelay:
         endpoint: the OTLP/HTTP traces URL the gateway itself exports to.
         headers: the gateway's OTLP headers (the Honeycomb key among them); never sent back.
         timeout: seconds per forward.
+        max_bytes: the largest export taken (413 beyond): the app's body limit, `MAX_BODY_BYTES`.
         transport: the client's transport (tests plug a stand-in in).
     """
 
@@ -61,11 +63,14 @@ class OtlpRelay:
         endpoint: str,
         headers: Mapping[str, str],
         timeout: float,
+        *,
+        max_bytes: int,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.headers = dict(headers)
         self.timeout = timeout
+        self.max_bytes = max_bytes
         self.transport = transport
         self.bucket = TokenBucket(RATE, BURST)
         self._client: httpx.AsyncClient | None = None
@@ -95,15 +100,15 @@ class OtlpRelay:
         if encoding not in ("identity", "gzip"):
             return Response("OTLP/HTTP bodies are plain or gzip", status_code=415)
         declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-            return Response(f"at most {MAX_BODY} bytes", status_code=413)
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return Response(f"at most {self.max_bytes} bytes", status_code=413)
         if not self.bucket.take():
             return Response("too many exports", status_code=429, headers={"Retry-After": "1"})
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
-            if len(body) > MAX_BODY:
-                return Response(f"at most {MAX_BODY} bytes", status_code=413)
+            if len(body) > self.max_bytes:
+                return Response(f"at most {self.max_bytes} bytes", status_code=413)
         return await self._forward(bytes(body), content_type, encoding)
 
     async def _forward(self, body: bytes, content_type: str, encoding: str) -> Response:

@@ -28,12 +28,19 @@ TRACE_REQUEST_HEADERS = ["traceparent", "tracestate", "baggage", "authorization"
 TRACE_RESPONSE_HEADERS = ["traceresponse", "x-amzn-trace-id"]
 
 
-def browser_config(settings: BrowserSettings, *, relay: bool) -> dict[str, Any]:
-    """The page's telemetry config: public by design (an address, link templates), never a key."""
+def browser_config(settings: BrowserSettings, *, relay_max_bytes: int | None) -> dict[str, Any]:
+    """The page's telemetry config: public by design (an address, link templates), never a key.
+
+    Args:
+        settings: the gateway's settings.
+        relay_max_bytes: with a relay, its bound, which each of the page's exports must fit in.
+    """
+    relay = relay_max_bytes is not None
     endpoint = settings.browser_traces_endpoint or (RELAY_PATH if relay else None)
     return {
         "service_name": BROWSER_SERVICE,
         "traces_endpoint": endpoint if settings.tracing_enabled else None,
+        "max_export_bytes": relay_max_bytes if endpoint == RELAY_PATH else None,
         "resource": {
             "deployment.environment": settings.environment,
             "service.version": settings.service_version,
@@ -43,7 +50,11 @@ def browser_config(settings: BrowserSettings, *, relay: bool) -> dict[str, Any]:
 
 
 def serve_browser(
-    app: FastAPI, settings: BrowserSettings, relay_transport: httpx.AsyncBaseTransport | None = None
+    app: FastAPI,
+    settings: BrowserSettings,
+    relay_transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    max_body_bytes: int,
 ) -> None:
     """Add the config route, the relay (when the page exports through the gateway) and CORS to `app`.
 
@@ -51,13 +62,16 @@ def serve_browser(
         app: the public app, already instrumented.
         settings: the gateway's settings.
         relay_transport: the relay client's transport (tests route it to a stand-in).
+        max_body_bytes: the app's body limit (`MAX_BODY_BYTES`): the relay's bound too.
     """
     endpoint = settings.otlp_traces_endpoint() if settings.exporting else None
     relay = None
     if settings.browser_traces_endpoint is None and endpoint is not None:
         timeout = settings.otel_exporter_otlp_timeout / 1000
-        relay = OtlpRelay(endpoint, settings.otlp_headers(), timeout, relay_transport)
-    config = browser_config(settings, relay=relay is not None)
+        relay = OtlpRelay(
+            endpoint, settings.otlp_headers(), timeout, max_bytes=max_body_bytes, transport=relay_transport
+        )
+    config = browser_config(settings, relay_max_bytes=None if relay is None else relay.max_bytes)
 
     async def telemetry_config(_: Any) -> JSONResponse:
         return JSONResponse(config, headers={"Cache-Control": "no-store"})

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import field_validator
 
 from observability.checks import check_url
+from observability.links import honeycomb_link, jaeger_link, xray_link
 from observability.settings import TelemetrySettings
 
 
@@ -63,16 +64,9 @@ class BrowserSettings(TelemetrySettings):
         """
         links: dict[str, str] = {}
         if self.jaeger_ui_url:
-            links["Jaeger"] = f"{self.jaeger_ui_url}/trace/{{trace_id}}"
+            links["Jaeger"] = jaeger_link(self.jaeger_ui_url, "{trace_id}")
         if self.honeycomb_team and self.honeycomb_environment:
-            links["Honeycomb"] = (
-                f"https://ui.honeycomb.io/{self.honeycomb_team}/environments/{self.honeycomb_environment}"
-                "/trace?trace_id={trace_id}"
-            )
+            links["Honeycomb"] = honeycomb_link(self.honeycomb_team, self.honeycomb_environment, "{trace_id}")
         if self.xray_enabled and self.aws_region and not self.aws_endpoint_url:
-            region = self.aws_region
-            links["X-Ray"] = (
-                f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-                "#xray:traces/{xray_trace_id}"
-            )
+            links["X-Ray"] = xray_link(self.aws_region, "{xray_trace_id}")
         return links

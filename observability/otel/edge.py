@@ -12,21 +12,20 @@ Baggage from the client is bounded to W3C's limits (64 members, 8192 bytes) befo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from urllib.parse import quote
 
 from opentelemetry import baggage, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
-from opentelemetry.trace import Link, SpanKind
-from opentelemetry.trace.span import TraceState
-from opentelemetry.util.types import Attributes
+from opentelemetry.trace import SpanKind
+
+from observability.otel.sampling import Candidate, DecidingSampler
 
 MAX_BAGGAGE_MEMBERS = 64  # W3C Baggage, "Limits"
 MAX_BAGGAGE_BYTES = 8192
 
 
-class EdgeSampler(Sampler):
+class EdgeSampler(DecidingSampler):
     """Decides a server span continued from a remote caller as if it were a root; the rest as `inner` does.
 
     Args:
@@ -36,22 +35,13 @@ class EdgeSampler(Sampler):
     def __init__(self, inner: Sampler) -> None:
         self.inner = inner
 
-    def should_sample(
-        self,
-        parent_context: Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        trace_state: TraceState | None = None,
-    ) -> SamplingResult:
-        parent = trace.get_current_span(parent_context).get_span_context()
-        if kind is SpanKind.SERVER and parent.is_valid and parent.is_remote:
+    def decide(self, candidate: Candidate) -> SamplingResult:
+        parent = trace.get_current_span(candidate.parent_context).get_span_context()
+        if candidate.kind is SpanKind.SERVER and parent.is_valid and parent.is_remote:
             # No parent: the root sampler decides, by the trace id the caller chose (and its rules).
-            own = self.inner.should_sample(Context(), trace_id, name, kind, attributes, links)
+            own = candidate.decided_by(self.inner, Context())
             return SamplingResult(own.decision, own.attributes, parent.trace_state)
-        return self.inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        return self.inner.should_sample(*candidate)
 
     def get_description(self) -> str:
         return f"EdgeSampler{{{self.inner.get_description()}}}"

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observability.otel import server_span
 from observability.otel.edge import bound_baggage
+from observability.otel.propagation import format_traceparent
 from observability.redact import scrub_path, scrub_query, scrub_url
 from observability.xray.header import HEADER as XRAY_HEADER
 from observability.xray.header import xray_trace_id
@@ -89,11 +90,6 @@ def redact_url_attributes(span: trace.Span) -> None:
             span.set_attribute(key, scrub(value))
 
 
-def traceparent_of(span_context: trace.SpanContext) -> str:
-    """The W3C `traceparent` form of a span context (`00-<trace>-<span>-<flags>`)."""
-    return f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{int(span_context.trace_flags):02x}"
-
-
 class EdgeMiddleware:
     """The public edge: the verified user on the span and in baggage, and the trace id in every answer.
 
@@ -129,7 +125,7 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start" and span_context.is_valid:
                 message.setdefault("headers", [])
                 headers = MutableHeaders(scope=message)
-                headers.append("traceresponse", traceparent_of(span_context))
+                headers.append("traceresponse", format_traceparent(span_context))
                 if self.xray_header:
                     sampled = int(span_context.trace_flags.sampled)
                     headers.append(

@@ -10,10 +10,9 @@ the OTel server span is sampled.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from opentelemetry.context import Context
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     Decision,
@@ -21,9 +20,9 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     SamplingResult,
 )
-from opentelemetry.trace import Link, SpanKind, get_current_span
-from opentelemetry.util.types import Attributes
+from opentelemetry.trace import get_current_span
 
+from observability.otel.sampling import Candidate, DecidingSampler
 from observability.xray.header import incoming_header
 
 log = logging.getLogger(__name__)
@@ -43,24 +42,15 @@ def _first(attributes: Mapping[str, Any], *keys: str) -> str | None:
     return None  # the SDK's rules treat a missing field as matching
 
 
-class XRayRulesSampler(Sampler):
+class XRayRulesSampler(DecidingSampler):
     """An OTel sampler whose decision is the X-Ray rules' for this service, host, method and path."""
 
     def __init__(self, rules: RuleSampler, service_name: str) -> None:
         self._rules = rules
         self._service = service_name
 
-    def should_sample(
-        self,
-        parent_context: Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        trace_state: Any = None,
-    ) -> SamplingResult:
-        attrs: Mapping[str, Any] = attributes or {}
+    def decide(self, candidate: Candidate) -> SamplingResult:
+        attrs: Mapping[str, Any] = candidate.attributes or {}
         request = {
             "service": self._service,
             "host": _first(attrs, "server.address", "http.host", "net.host.name"),
@@ -72,7 +62,7 @@ class XRayRulesSampler(Sampler):
         except Exception:
             log.warning("X-Ray sampling rules failed; not sampling this trace", exc_info=True)
             sampled = False
-        parent_state = get_current_span(parent_context).get_span_context().trace_state
+        parent_state = get_current_span(candidate.parent_context).get_span_context().trace_state
         return SamplingResult(
             Decision.RECORD_AND_SAMPLE if sampled else Decision.DROP, trace_state=parent_state
         )
@@ -81,26 +71,17 @@ class XRayRulesSampler(Sampler):
         return "XRayRulesSampler"
 
 
-class DecideWhenAsked(Sampler):
+class DecideWhenAsked(DecidingSampler):
     """For an unsampled remote parent: decide by the rules when its `X-Amzn-Trace-Id` left it open."""
 
     def __init__(self, root: Sampler) -> None:
         self._root = root
 
-    def should_sample(
-        self,
-        parent_context: Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        trace_state: Any = None,
-    ) -> SamplingResult:
-        header = incoming_header(parent_context)
-        if header is not None and header.sampled is None and header.trace_id == trace_id:
-            return self._root.should_sample(parent_context, trace_id, name, kind, attributes, links)
-        return ALWAYS_OFF.should_sample(parent_context, trace_id, name, kind, attributes, links)
+    def decide(self, candidate: Candidate) -> SamplingResult:
+        header = incoming_header(candidate.parent_context)
+        if header is not None and header.sampled is None and header.trace_id == candidate.trace_id:
+            return candidate.decided_by(self._root, candidate.parent_context)
+        return candidate.decided_by(ALWAYS_OFF, candidate.parent_context)
 
     def get_description(self) -> str:
         return "DecideWhenAsked"

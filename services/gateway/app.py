@@ -62,5 +62,7 @@ def create_app(
     if settings.is_development:  # debug routes exist in development only
         app.include_router(debug.router)
     page.serve_page(app, settings)
-    telemetry.serve_browser(app, settings, relay_transport=relay_transport)
+    telemetry.serve_browser(
+        app, settings, max_body_bytes=settings.max_body_bytes, relay_transport=relay_transport
+    )
     return app

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Stack, base_env, free_port
+from tests.e2e.harness import Stack, free_port, traced_env
 from tests.standins.cloudwatch import CloudWatchStandIn
 from tests.standins.otlp import OtlpReceiver
 from tests.standins.rollbar import RollbarStandIn
@@ -27,7 +27,7 @@ def traced_stack(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -
 
     Shared by a module's tests: each test follows its own trace id, so they cannot see each other.
     """
-    env = base_env(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint, OTEL_BSP_SCHEDULE_DELAY="100")
+    env = traced_env(otlp.endpoint)
     stack = Stack(tmp_path_factory.mktemp("stack"), env).start()
     yield stack
     stack.stop()

@@ -32,6 +32,11 @@ def base_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def traced_env(otlp_endpoint: str, **extra: str) -> dict[str, str]:
+    """`base_env` with spans exported to `otlp_endpoint` 0.1 s after they end (tests poll for them)."""
+    return base_env(OTEL_EXPORTER_OTLP_ENDPOINT=otlp_endpoint, OTEL_BSP_SCHEDULE_DELAY="100", **extra)
+
+
 def poll(check: Callable[[], T | None], *, timeout: float = 15.0, interval: float = 0.1, what: str = "") -> T:
     """Call `check` until it returns something other than None or False, or fail after `timeout`."""
     deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ import pytest
 
 from services.gateway.auth import mint
 from services.gateway.settings import DEV_AUTH_SECRET
-from tests.e2e.harness import Stack, base_env, poll
+from tests.e2e.harness import Stack, poll, traced_env
 from tests.standins.cloudwatch import CREDENTIALS, REGION, CloudWatchStandIn
 from tests.standins.otlp import OtlpReceiver
 from tests.standins.rollbar import RollbarStandIn
@@ -33,11 +33,9 @@ def stack(
     rollbar: RollbarStandIn,
 ) -> Iterator[Stack]:
     """The three services with tracing, Rollbar and CloudWatch Logs all on, against local stand-ins."""
-    env = base_env(
-        OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="100",
-        ROLLBAR_ACCESS_TOKEN=rollbar.token,
-        ROLLBAR_ENDPOINT=rollbar.endpoint,
+    env = traced_env(
+        otlp.endpoint,
+        **rollbar.env(),
         ROLLBAR_RATE_LIMIT=str(RATE_LIMIT),
         ROLLBAR_HOURLY_BUDGET="1000",  # these tests report more errors per service than the free-tier budget
         CLOUDWATCH_LOG_GROUP=GROUP,

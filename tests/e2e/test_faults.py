@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.harness import Stack, base_env, poll
+from tests.e2e.harness import Stack, poll, traced_env
 from tests.standins.otlp import OtlpReceiver, ReceivedSpan
 from tests.standins.rollbar import RollbarStandIn
 
@@ -23,14 +23,7 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver, rollbar: RollbarStandIn
 ) -> Iterator[Stack]:
     """The three services with faults on, a fault secret at the gateway and a short gateway timeout."""
-    env = base_env(
-        OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="100",
-        ROLLBAR_ACCESS_TOKEN=rollbar.token,
-        ROLLBAR_ENDPOINT=rollbar.endpoint,
-        FAULTS_ENABLED="true",
-        FAULTS_MAX_DELAY="5",
-    )
+    env = traced_env(otlp.endpoint, **rollbar.env(), FAULTS_ENABLED="true", FAULTS_MAX_DELAY="5")
     gateway = {"FAULTS_SECRET": SECRET, "DOWNSTREAM_TIMEOUT": str(GATEWAY_TIMEOUT)}
     running = Stack(tmp_path_factory.mktemp("faults"), env, per_service={"gateway": gateway}).start()
     yield running
@@ -149,7 +142,7 @@ def test_client_faults_without_the_secret_are_dropped_at_the_gateway(
 @pytest.fixture(scope="module")
 def guarded_stack(tmp_path_factory: pytest.TempPathFactory, otlp: OtlpReceiver) -> Iterator[Stack]:
     """The gateway forwards faults, but users runs in production and activities with faults off."""
-    env = base_env(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint, OTEL_BSP_SCHEDULE_DELAY="100")
+    env = traced_env(otlp.endpoint)
     per_service = {
         "gateway": {"FAULTS_ENABLED": "true"},
         "users": {"FAULTS_ENABLED": "true", "ENVIRONMENT": "production"},

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.harness import Stack, base_env, free_port
+from tests.e2e.harness import Stack, free_port, traced_env
 from tests.standins.cloudwatch import CloudWatchStandIn
 from tests.standins.otlp import OtlpReceiver
 
@@ -36,9 +36,8 @@ def watched_stack(
     """
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as daemon:
         daemon.bind(("127.0.0.1", 0))
-        env = base_env(
-            OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
-            OTEL_BSP_SCHEDULE_DELAY="100",
+        env = traced_env(
+            otlp.endpoint,
             AWS_XRAY_SDK_ENABLED="true",
             AWS_XRAY_DAEMON_ADDRESS=f"127.0.0.1:{daemon.getsockname()[1]}",
             ROLLBAR_ACCESS_TOKEN="no-blocking-test-token",

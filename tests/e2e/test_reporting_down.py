@@ -50,8 +50,7 @@ def stack(
     """CloudWatch hangs from the start; Rollbar answers after 5 s for gateway and is down for activities."""
     env = base_env(
         OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
-        ROLLBAR_ACCESS_TOKEN=slow_rollbar.token,
-        ROLLBAR_ENDPOINT=slow_rollbar.endpoint,
+        **slow_rollbar.env(),
         CLOUDWATCH_LOG_GROUP=GROUP,
         CLOUDWATCH_SEND_INTERVAL="0.2",
         CLOUDWATCH_QUEUE_SIZE=str(QUEUE),

@@ -21,8 +21,7 @@ def test_shutdown_flushes_lines_and_items_within_a_bounded_time(
     """With a 60 s send interval, lines and the item of a last request still arrive when the services stop."""
     group = "/cruddur/flush"
     env = base_env(
-        ROLLBAR_ACCESS_TOKEN=rollbar.token,
-        ROLLBAR_ENDPOINT=rollbar.endpoint,
+        **rollbar.env(),
         CLOUDWATCH_LOG_GROUP=group,
         CLOUDWATCH_SEND_INTERVAL="60",
         AWS_REGION=REGION,

@@ -11,6 +11,7 @@ import pytest
 from tests.e2e.harness import Stack, base_env, feed_answers_quickly, free_port, poll
 from tests.standins.otlp import OtlpReceiver, ReceivedSpan
 from tests.topology import edges, roots
+from tests.xray_stub import rules_file
 
 pytestmark = pytest.mark.e2e
 
@@ -156,12 +157,10 @@ def test_trace_context_flows_with_no_backend_configured(tmp_path) -> None:  # ty
 def test_stop_is_bounded_with_every_backend_down(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """After load with every backend unreachable, each service exits within compose's 20 s grace period."""
     dead = f"http://127.0.0.1:{free_port()}"
-    sample_all = tmp_path / "rules.json"
-    sample_all.write_text('{"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 1.0}}')
     env = base_env(
         OTEL_EXPORTER_OTLP_ENDPOINT=dead,
         AWS_XRAY_DAEMON_ADDRESS=f"127.0.0.1:{free_port()}",
-        XRAY_SAMPLING_RULES=str(sample_all),
+        XRAY_SAMPLING_RULES=str(rules_file(tmp_path)),
         ROLLBAR_ACCESS_TOKEN="unused-token",
         ROLLBAR_ENDPOINT=f"{dead}/api/1",
         CLOUDWATCH_LOG_GROUP="/cruddur/stop",

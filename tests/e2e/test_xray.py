@@ -13,11 +13,11 @@ from tests.e2e.xray_checks import (
     HOME,
     HOME_EDGES,
     assert_mirrors_otel,
+    daemon_env,
     requests_in_parallel,
     trace_id_of,
     wait_for_tree,
     xray_edges,
-    xray_env,
     xray_id,
 )
 from tests.standins.cloudwatch import CloudWatchStandIn
@@ -56,7 +56,7 @@ def stack(
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
     per_service = {"activities": {"XRAY_STREAMING_THRESHOLD": "0"}, "gateway": gateway_logs}
-    running = Stack(tmp, xray_env(tmp, otlp, daemon, "uvloop"), per_service=per_service).start()
+    running = Stack(tmp, daemon_env(tmp, otlp, daemon, "uvloop"), per_service=per_service).start()
     yield running
     running.stop()
 

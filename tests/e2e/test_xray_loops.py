@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import Stack, base_env, feed_answers_quickly
-from tests.e2e.xray_checks import HOME, HOME_EDGES, requests_in_parallel, trace_id_of, wait_for_tree, xray_env
+from tests.e2e.xray_checks import (
+    HOME,
+    HOME_EDGES,
+    daemon_env,
+    requests_in_parallel,
+    trace_id_of,
+    wait_for_tree,
+)
 from tests.standins.otlp import OtlpReceiver
 from tests.standins.xray_daemon import XRayDaemon
 
@@ -28,7 +35,7 @@ def test_trees_are_whole_under_the_asyncio_loop_too(
     tmp_path: Path, otlp: OtlpReceiver, daemon: XRayDaemon
 ) -> None:
     """With SERVER_LOOP=asyncio, 20 concurrent requests also give 20 complete trees."""
-    running = Stack(tmp_path, xray_env(tmp_path, otlp, daemon, "asyncio")).start()
+    running = Stack(tmp_path, daemon_env(tmp_path, otlp, daemon, "asyncio")).start()
     try:
         responses = requests_in_parallel(f"{running.gateway}/api/activities/home")
         assert [r.status_code for r in responses] == [200] * 20

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.e2e.harness import Stack, base_env, poll
+from tests.e2e.harness import Stack, poll
 from tests.e2e.test_traces import HOME_EDGES, trace_id_of, wait_for_edges
+from tests.e2e.xray_checks import xray_env
 from tests.standins.cloudwatch import CloudWatchStandIn
 from tests.standins.otlp import OtlpReceiver, ReceivedSpan
 from tests.standins.xray_otlp import ACCESS_KEY, REGION, SECRET_KEY, XrayOtlpReceiver
 from tests.topology import edges
-from tests.unit.xray_inprocess import SAMPLE_ALL
 
 pytestmark = pytest.mark.e2e
 
@@ -37,14 +36,11 @@ def stack(
 ) -> Iterator[Stack]:
     """The three services with XRAY_EXPORTER=otlp, the stand-in's credentials, and a log group."""
     tmp = tmp_path_factory.mktemp("xray-otlp")
-    rules = tmp / "rules.json"
-    rules.write_text(json.dumps(SAMPLE_ALL))
-    env = base_env(
-        OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="100",
+    env = xray_env(
+        tmp,
+        otlp,
         XRAY_EXPORTER="otlp",
         XRAY_OTLP_ENDPOINT=xray.traces_url,
-        XRAY_SAMPLING_RULES=str(rules),
         AWS_REGION=REGION,
         AWS_ACCESS_KEY_ID=ACCESS_KEY,
         AWS_SECRET_ACCESS_KEY=SECRET_KEY,

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.e2e.harness import base_env, poll
+from tests.e2e.harness import poll, traced_env
 from tests.standins.otlp import OtlpReceiver, ReceivedSpan
 from tests.standins.xray_daemon import XRayDaemon, walk
+from tests.xray_stub import rules_file
 
 HOME = {"gateway", "activities", "users"}
 HOME_EDGES = {("gateway", "activities"), ("activities", "users")}
-SAMPLE_ALL = {"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 1.0}}
 
 
 def trace_id_of(response: httpx.Response) -> str:
@@ -72,17 +71,15 @@ def assert_mirrors_otel(segments: list[dict[str, Any]], otlp: OtlpReceiver, trac
             assert client.kind == "CLIENT" and server.parent_span_id == client.span_id
 
 
-def xray_env(tmp: Path, otlp: OtlpReceiver, daemon: XRayDaemon, loop: str) -> dict[str, str]:
-    rules = tmp / "rules.json"
-    rules.write_text(json.dumps(SAMPLE_ALL))
-    return base_env(
-        OTEL_EXPORTER_OTLP_ENDPOINT=otlp.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="100",
-        XRAY_EXPORTER="sdk",
-        AWS_XRAY_DAEMON_ADDRESS=daemon.address,
-        XRAY_SAMPLING_RULES=str(rules),
-        SERVER_LOOP=loop,
-    )
+def xray_env(tmp: Path, otlp: OtlpReceiver, **xray: str) -> dict[str, str]:
+    """The services' environment for an X-Ray test: spans exported to `otlp` within 0.1 s, every request
+    sampled by a rules file in `tmp`, and the variables of the X-Ray path under test (`xray`)."""
+    return traced_env(otlp.endpoint, XRAY_SAMPLING_RULES=str(rules_file(tmp)), **xray)
+
+
+def daemon_env(tmp: Path, otlp: OtlpReceiver, daemon: XRayDaemon, loop: str) -> dict[str, str]:
+    """`xray_env` for the aws-xray-sdk path: segments to `daemon`, the services on event loop `loop`."""
+    return xray_env(tmp, otlp, XRAY_EXPORTER="sdk", AWS_XRAY_DAEMON_ADDRESS=daemon.address, SERVER_LOOP=loop)
 
 
 def requests_in_parallel(url: str, count: int = 20) -> list[httpx.Response]:

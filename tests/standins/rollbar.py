@@ -26,6 +26,10 @@ class RollbarStandIn:
     def endpoint(self) -> str:
         return f"{self._server.base_url}/api/1"
 
+    def env(self) -> dict[str, str]:
+        """The variables that send a service's Rollbar items here."""
+        return {"ROLLBAR_ACCESS_TOKEN": self.token, "ROLLBAR_ENDPOINT": self.endpoint}
+
     def start(self) -> RollbarStandIn:
         standin = self
 

@@ -11,9 +11,12 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from observability import configure
 from observability.browser import relay as relay_module
+from observability.browser.relay import OtlpRelay
 from services.gateway.app import create_app
 from services.gateway.auth import verify
 from services.gateway.settings import GatewaySettings
@@ -50,7 +53,15 @@ async def gateway(handler: Handler | None = None, **settings: Any) -> AsyncItera
         telemetry.shutdown()
 
 
-def export(client: httpx.AsyncClient, body: bytes = b'{"resourceSpans": []}', **headers: str) -> Any:
+async def chunked(body: bytes) -> AsyncIterator[bytes]:
+    """`body` sent without a Content-Length, in 4 KiB chunks."""
+    for start in range(0, len(body), 4096):
+        yield body[start : start + 4096]
+
+
+def export(
+    client: httpx.AsyncClient, body: bytes | AsyncIterator[bytes] = b'{"resourceSpans": []}', **headers: str
+) -> Any:
     sent = {"origin": ORIGIN, "content-type": "application/json", **headers}
     return client.post("/telemetry/v1/traces", content=body, headers=sent)
 
@@ -75,7 +86,7 @@ async def test_config_names_the_relay_and_links_but_never_a_key() -> None:
     ) as client:
         response = await client.get("/telemetry/browser")
     config = response.json()
-    assert config["traces_endpoint"] == "/telemetry/v1/traces"
+    assert config["traces_endpoint"] == "/telemetry/v1/traces" and config["max_export_bytes"] == 65_536
     assert config["links"] == {
         "Jaeger": "http://localhost:16686/trace/{trace_id}",
         "Honeycomb": "https://ui.honeycomb.io/cruddur/environments/dev/trace?trace_id={trace_id}",
@@ -88,9 +99,9 @@ async def test_page_exports_straight_to_a_collector_when_told() -> None:
     """With BROWSER_TRACES_ENDPOINT (compose: the collector, which allows the origin) there is no relay."""
     seen: list[httpx.Request] = []
     async with gateway(accept(seen), browser_traces_endpoint="http://localhost:4318/v1/traces") as client:
-        assert (await client.get("/telemetry/browser")).json()["traces_endpoint"] == (
-            "http://localhost:4318/v1/traces"
-        )
+        config = (await client.get("/telemetry/browser")).json()
+        assert config["traces_endpoint"] == "http://localhost:4318/v1/traces"
+        assert config["max_export_bytes"] is None  # the collector's bound, not the gateway's
         assert (await export(client)).status_code in (404, 405)
     assert not seen
 
@@ -133,12 +144,38 @@ async def test_relay_takes_only_its_own_origin(headers: dict[str, str]) -> None:
     assert not seen
 
 
-async def test_relay_bounds_size_and_type() -> None:
-    """Over 512 KiB is a 413; not OTLP's JSON or protobuf, plain or gzip, a 415; neither is forwarded."""
+@pytest.mark.parametrize("limit", [65_536, 1_000_000])
+async def test_relay_takes_an_export_up_to_max_body_bytes_and_no_more(limit: int) -> None:
+    """The relay's bound is MAX_BODY_BYTES, which the page is told: an export of exactly that many bytes
+    is forwarded whole; one byte more is a 413, declared or chunked, and is not forwarded."""
+    seen: list[httpx.Request] = []
+    async with gateway(accept(seen), max_body_bytes=limit) as client:
+        assert (await client.get("/telemetry/browser")).json()["max_export_bytes"] == limit
+        assert (await export(client, b"x" * limit)).status_code == 200
+        assert (await export(client, b"x" * (limit + 1))).status_code == 413
+        assert (await export(client, chunked(b"x" * (limit + 1)))).status_code == 413
+    assert [len(request.content) for request in seen] == [limit]
+
+
+async def test_the_relay_alone_keeps_its_bound() -> None:
+    """Served on an app without the body limit, the relay still refuses more than its `max_bytes`."""
+    seen: list[httpx.Request] = []
+    relay = OtlpRelay(f"{OTLP}/v1/traces", {}, 1.0, max_bytes=10, transport=httpx.MockTransport(accept(seen)))
+    app = Starlette(routes=[Route("/telemetry/v1/traces", relay.handle, methods=["POST"])])
+    async with (
+        relay.open(),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as client,
+    ):
+        assert (await export(client, b"x" * 10)).status_code == 200
+        assert (await export(client, b"x" * 11)).status_code == 413
+        assert (await export(client, chunked(b"x" * 11))).status_code == 413
+    assert [len(request.content) for request in seen] == [10]
+
+
+async def test_relay_bounds_type() -> None:
+    """Not OTLP's JSON or protobuf, plain or gzip, is a 415 and is not forwarded."""
     seen: list[httpx.Request] = []
     async with gateway(accept(seen)) as client:
-        too_big = b"x" * (relay_module.MAX_BODY + 1)
-        assert (await export(client, too_big)).status_code == 413
         assert (await export(client, **{"content-type": "text/plain"})).status_code == 415
         assert (await export(client, **{"content-encoding": "br"})).status_code == 415
         gzipped = await export(client, gzip.compress(b"{}"), **{"content-encoding": "gzip"})

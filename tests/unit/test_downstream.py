@@ -1,11 +1,15 @@
-"""Typed clients turn every downstream failure into an error that names the service."""
+"""Typed clients turn every downstream failure into an error that names the service, and the gateway
+answers it as a 502, 503 or 504 naming that service."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
+from observability.telemetry import Telemetry
 from services.common.downstream import DownstreamError, NotFoundError
+from services.gateway.app import create_app as create_gateway
+from services.gateway.settings import GatewaySettings
 from services.users.client import UsersClient
 
 
@@ -69,3 +73,35 @@ async def test_batch_lookup_is_one_call_per_hundred_handles() -> None:
     assert [len(batch) for batch in seen] == [100, 50]
     assert len(found) == 150
     assert await client(httpx.MockTransport(handler)).get_many([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("transport", "status"),
+    [
+        (raising(httpx.ConnectError("refused")), 502),
+        (raising(httpx.ReadTimeout("slow")), 504),
+        (raising(httpx.PoolTimeout("no free connection")), 503),
+        (httpx.MockTransport(lambda r: httpx.Response(500)), 502),
+    ],
+)
+async def test_gateway_maps_downstream_failures(transport: httpx.MockTransport, status: int) -> None:
+    """A failing activities is a 502, a slow one a 504, a saturated pool a 503 with Retry-After, each
+    naming activities."""
+    app = create_gateway(GatewaySettings(), Telemetry("gateway"), activities_transport=transport)
+    gateway = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+    async with app.router.lifespan_context(app), gateway:
+        response = await gateway.get("/api/activities/home")
+    assert (response.status_code, response.json()["service"]) == (status, "activities")
+    assert "activities" in response.json()["detail"]
+    assert ("retry-after" in response.headers) == (status == 503)
+
+
+async def test_healthz_makes_no_downstream_call() -> None:
+    """/healthz answers while both downstream services are down."""
+    dead = raising(httpx.ConnectError("refused"))
+    app = create_gateway(
+        GatewaySettings(), Telemetry("gateway"), activities_transport=dead, users_transport=dead
+    )
+    gateway = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+    async with app.router.lifespan_context(app), gateway:
+        assert (await gateway.get("/healthz")).json()["status"] == "ok"

@@ -9,29 +9,23 @@ The free tiers, as their vendors publish them (found through the docs search; RE
   (aws.amazon.com/cloudwatch/pricing).
 A month is 31 days. The load profile is compose's `loadgen` with no .env: LOADGEN_USERS visitors, each
 making one request every LOADGEN_PACING seconds (locust's constant pacing). What one request costs
-(spans, log lines, bytes) is measured here on the three real apps, against the bounds used below.
+(spans, log lines, bytes) is measured on the three real apps by tests/inprocess/test_free_tiers.py,
+against the bounds used below.
 """
 
 from __future__ import annotations
 
 import ast
 import json
-import logging
 import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from observability.logs.formatter import JsonFormatter
 from observability.logs.settings import LogsSettings
 from observability.rollbar.settings import RollbarSettings
 from observability.xray.settings import DEFAULT_RULES
 from observability.xray.setup import SERVICES
-from services.gateway.auth import mint
-from services.gateway.settings import DEV_AUTH_SECRET
 from tests.compose import compose
-from tests.conftest import Apps
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,17 +37,10 @@ ROLLBAR_EVENTS = 5_000
 CLOUDWATCH_BYTES = 5 * 10**9  # 5 GB ingested, and 5 GB-month stored
 CLOUDWATCH_EVENT_OVERHEAD = 26  # bytes CloudWatch adds to each event when it bills ingestion
 
-# Per request of the load profile, at most (measured below on the three apps):
+# Per request of the load profile, at most (measured on the three apps: tests/inprocess/test_free_tiers.py):
 SPANS_PER_REQUEST = 12  # spans + span events + links: what Honeycomb counts
 LOG_LINES_PER_REQUEST = 5
 BYTES_PER_LOG_LINE = 1024
-
-# The load generator's requests, as deploy/locustfile.py makes them.
-LOAD_REQUESTS = (
-    ("GET", "/api/activities/home"),
-    ("GET", "/api/activities/@worf"),
-    ("POST", "/api/activities"),
-)
 
 
 def load_rate() -> float:
@@ -122,46 +109,3 @@ def test_the_arithmetic_catches_the_former_defaults() -> None:
     former = {"rules": [{"fixed_target": 5, "rate": 0.1}], "default": {"fixed_target": 1, "rate": 0.05}}
     assert sampled_rate(former, 4.0) * MONTH_S > XRAY_TRACES
     assert len(SERVICES) * 10 * 60 * HOURS_A_MONTH > ROLLBAR_EVENTS
-
-
-class Lines(logging.Handler):
-    """Formats each line as it is logged (inside the request's context, as CloudWatch gets it)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(JsonFormatter("activities").format(record))
-
-
-async def test_one_request_costs_what_the_arithmetic_assumes(
-    apps: Apps, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Each request of the load profile makes at most SPANS_PER_REQUEST spans (with their events and
-    links) and LOG_LINES_PER_REQUEST log lines of at most BYTES_PER_LOG_LINE bytes."""
-    caplog.set_level(logging.INFO)
-    for noisy in ("httpx", "botocore", "boto3", "urllib3"):  # as configure_logging sets them in a service
-        caplog.set_level(logging.WARNING, logger=noisy)
-    lines = Lines()
-    logging.getLogger().addHandler(lines)
-    token = mint("andrewbrown", DEV_AUTH_SECRET)
-    try:
-        for method, path in LOAD_REQUESTS:
-            apps.exporter.clear()
-            lines.lines.clear()
-            extra: dict[str, Any] = {}
-            if method == "POST":
-                extra = {
-                    "json": {"message": "load test crud"},
-                    "headers": {"Authorization": f"Bearer {token}"},
-                }
-            response = await apps.client.request(method, path, **extra)
-            assert response.status_code < 300
-            spans: list[Any] = apps.finished_spans()
-            events = sum(1 + len(s.events) + len(s.links) for s in spans)
-            assert 0 < events <= SPANS_PER_REQUEST, f"{method} {path}: {events} Honeycomb events"
-            assert 0 < len(lines.lines) <= LOG_LINES_PER_REQUEST, f"{method} {path}: {len(lines.lines)} lines"
-            assert max(len(line.encode()) for line in lines.lines) <= BYTES_PER_LOG_LINE
-    finally:
-        logging.getLogger().removeHandler(lines)

@@ -23,7 +23,7 @@ from observability.otel.propagation import (
 from observability.otel.server_span import SCOPE_HEADERS
 from observability.settings import TelemetrySettings
 from observability.xray.header import XRayPropagator
-from tests.unit.xray_inprocess import StubEmitter
+from tests.xray_stub import StubEmitter
 
 TRACE = "12345678901234567890123456789012"
 PARENT = "1234567890123456"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import ValidationError
 
+from observability import telemetry
 from observability.settings import TelemetrySettings, parse_otlp_headers
 from services.common.server import load_settings
+from services.common.settings import ServiceSettings
 from services.gateway.settings import DEV_AUTH_SECRET, GatewaySettings
 from services.users.settings import UsersSettings
 
@@ -99,3 +104,15 @@ def test_production_refuses_to_start_without_auth_secret(monkeypatch: pytest.Mon
         GatewaySettings()
     monkeypatch.setenv("AUTH_SECRET", "a-long-enough-production-secret-0123")
     assert GatewaySettings().secret == "a-long-enough-production-secret-0123"
+
+
+def test_production_refuses_faults(caplog: pytest.LogCaptureFixture) -> None:
+    """FAULTS_ENABLED=true with ENVIRONMENT=production leaves faults off and says so in one error line."""
+    settings = ServiceSettings(faults_enabled=True, environment="production")
+    with caplog.at_level(logging.ERROR, logger="cruddur.faults"):
+        made = telemetry.configure(settings, service_name="users", span_exporter=InMemorySpanExporter())
+    assert made.faults.active is False and "faults" not in made.active()
+    assert [r.getMessage() for r in caplog.records if r.name == "cruddur.faults"] == [
+        "FAULTS_ENABLED=true refused: ENVIRONMENT=production, no fault will be injected"
+    ]
+    made.shutdown()

@@ -21,7 +21,7 @@ from observability.xray.header import XRayPropagator
 from observability.xray.sampling import build_sampler
 from observability.xray.sdk import configure_xray
 from observability.xray.sdk.emitter import DaemonEmitter
-from tests.unit.xray_inprocess import StubEmitter
+from tests.xray_stub import StubEmitter
 
 
 class Rules:
@@ -140,7 +140,7 @@ def test_centralized_rules_come_from_the_daemons_tcp_address() -> None:
 def test_xray_without_otlp_still_makes_otel_ids(tmp_path: Path) -> None:
     """With X-Ray on and OTLP off, the process still has OTel ids and decisions to give X-Ray."""
     from observability.telemetry import configure
-    from tests.unit.xray_inprocess import rules_file
+    from tests.xray_stub import rules_file
 
     settings = TelemetrySettings(
         aws_xray_daemon_address="127.0.0.1:2000", xray_sampling_rules=rules_file(tmp_path)

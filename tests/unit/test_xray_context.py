@@ -11,7 +11,7 @@ import uvloop
 
 from observability.settings import TelemetrySettings
 from observability.xray.sdk import XRay, configure_xray
-from tests.unit.xray_inprocess import StubEmitter
+from tests.xray_stub import StubEmitter
 
 
 def recorder(emitter: StubEmitter, threshold: int = 20) -> XRay:

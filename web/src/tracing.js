@@ -9,17 +9,21 @@ import { FetchInstrumentation } from '@opentelemetry/instrumentation-fetch';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import { BoundedExporter } from './bounded-exporter.js';
 
 /**
  * Start tracing the page as the gateway's config says; returns the tracer for the page's own spans.
- * @param {{service_name: string, traces_endpoint: string | null, resource: Record<string, string>}} config
+ * @param {{service_name: string, traces_endpoint: string | null, max_export_bytes: number | null,
+ *   resource: Record<string, string>}} config
  */
 export function startTracing(config) {
   const spanProcessors = [];
   let exportUrl = null;
   if (config.traces_endpoint) {
     exportUrl = new URL(config.traces_endpoint, window.location.href).href;
-    const exporter = new OTLPTraceExporter({ url: exportUrl });
+    let exporter = new OTLPTraceExporter({ url: exportUrl });
+    // The gateway's relay takes at most max_export_bytes a request: larger batches go in parts that fit.
+    if (config.max_export_bytes) exporter = new BoundedExporter(exporter, config.max_export_bytes);
     // Small batches, soon: a click's spans leave about half a second after it.
     spanProcessors.push(
       new BatchSpanProcessor(exporter, { scheduledDelayMillis: 500, maxQueueSize: 512, maxExportBatchSize: 128 }),

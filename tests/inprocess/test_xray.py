@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from services.gateway.auth import mint
 from services.gateway.settings import DEV_AUTH_SECRET
-from tests.unit.xray_inprocess import InProcess, three_apps
+from tests.inprocess.xray_apps import InProcess, three_apps
 
 NEVER = {"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 0.0}}
 

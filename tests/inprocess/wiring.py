@@ -1,7 +1,14 @@
-"""The three real apps in one process, wired to each other over ASGI transports, lifespans running."""
+"""The three real apps in one process, wired to each other over ASGI transports, lifespans running.
+
+What every in-process test builds on: `three_apps` starts them, `ProcessBoundaryTransport` keeps each
+app's context apart as separate processes would, `Apps` is what the `apps` fixture (conftest.py) hands
+a test.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -10,6 +17,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability.telemetry import Telemetry
 from services.activities.app import create_app as create_activities
@@ -21,6 +29,35 @@ from services.users.app import create_app as create_users
 from services.users.settings import UsersSettings
 
 TelemetryFor = Callable[[str, ServiceSettings], Telemetry]
+
+
+class ProcessBoundaryTransport(httpx.ASGITransport):
+    """ASGITransport whose app runs in an empty context, as it would in its own process.
+
+    Without it the downstream app inherits the caller's active span, and its server span becomes
+    an INTERNAL child instead of a SERVER span continued from `traceparent`.
+    """
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        parent = super().handle_async_request
+        return await asyncio.create_task(parent(request), context=contextvars.Context())
+
+
+@dataclass
+class Apps:
+    """The three apps in one process: gateway's and activities' clients routed over ASGITransport."""
+
+    gateway: FastAPI
+    activities: FastAPI
+    users: FastAPI
+    exporter: InMemorySpanExporter
+    telemetry: dict[str, Telemetry]
+    client: httpx.AsyncClient
+
+    def finished_spans(self) -> list[object]:
+        for item in self.telemetry.values():
+            item.force_flush()
+        return list(self.exporter.get_finished_spans())
 
 
 @dataclass

@@ -10,7 +10,7 @@ from observability.telemetry import Telemetry
 from services.gateway.app import create_app as create_gateway
 from services.gateway.auth import mint
 from services.gateway.settings import DEV_AUTH_SECRET, GatewaySettings
-from tests.conftest import Apps
+from tests.inprocess.wiring import Apps
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -125,45 +125,6 @@ async def test_home_feed_has_authors(apps: Apps) -> None:
     posts = (await apps.client.get("/api/activities/home")).json()
     assert [p["handle"] for p in posts] == ["andrewbrown", "worf", "garek", "bayko", "londo"]
     assert all(p["author"]["handle"] == p["handle"] for p in posts)
-
-
-def failing(exc: Exception) -> httpx.MockTransport:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise exc
-
-    return httpx.MockTransport(handler)
-
-
-@pytest.mark.parametrize(
-    ("transport", "status"),
-    [
-        (failing(httpx.ConnectError("refused")), 502),
-        (failing(httpx.ReadTimeout("slow")), 504),
-        (failing(httpx.PoolTimeout("no free connection")), 503),
-        (httpx.MockTransport(lambda r: httpx.Response(500)), 502),
-    ],
-)
-async def test_gateway_maps_downstream_failures(transport: httpx.MockTransport, status: int) -> None:
-    """A failing activities is a 502, a slow one a 504, a saturated pool a 503 with Retry-After, each
-    naming activities."""
-    app = create_gateway(GatewaySettings(), Telemetry("gateway"), activities_transport=transport)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
-    async with app.router.lifespan_context(app), client:
-        response = await client.get("/api/activities/home")
-    assert (response.status_code, response.json()["service"]) == (status, "activities")
-    assert "activities" in response.json()["detail"]
-    assert ("retry-after" in response.headers) == (status == 503)
-
-
-async def test_healthz_makes_no_downstream_call() -> None:
-    """/healthz answers while both downstream services are down."""
-    dead = failing(httpx.ConnectError("refused"))
-    app = create_gateway(
-        GatewaySettings(), Telemetry("gateway"), activities_transport=dead, users_transport=dead
-    )
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
-    async with app.router.lifespan_context(app), client:
-        assert (await client.get("/healthz")).json()["status"] == "ok"
 
 
 async def test_failed_profile_lookup_cancels_the_other_call(apps: Apps) -> None:

@@ -27,7 +27,7 @@ from observability.telemetry import Telemetry, configure
 from services.common.settings import ServiceSettings
 from services.gateway.auth import mint
 from services.gateway.settings import DEV_AUTH_SECRET
-from tests.inprocess import three_apps
+from tests.inprocess.wiring import three_apps
 
 EXAMPLES = 60  # per operation
 TIME_BOUND = 90.0  # seconds for the whole run

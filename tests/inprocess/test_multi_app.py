@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import Apps
+from tests.inprocess.wiring import Apps
 from tests.topology import edges, from_sdk, roots
 
 

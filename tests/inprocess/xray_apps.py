@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,8 @@ import httpx
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability import telemetry as telemetry_mod
-from tests.inprocess import three_apps as shared_three_apps
-
-SAMPLE_ALL = {"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 1.0}}
-
-
-@dataclass
-class StubEmitter:
-    """Keeps each document it is asked to send, as the daemon would receive it."""
-
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)
-
-    def send_entity(self, entity: Any) -> None:
-        text = entity.serialize()
-        self.sizes.append(len(text.encode()))
-        self.documents.append(json.loads(text))
-
-    def set_daemon_address(self, address: str | None) -> None:
-        pass
+from tests.inprocess.wiring import three_apps as shared_three_apps
+from tests.xray_stub import SAMPLE_ALL, StubEmitter, rules_file
 
 
 @dataclass
@@ -43,12 +25,6 @@ class InProcess:
 
     def documents(self) -> list[dict[str, Any]]:
         return [d for emitter in self.emitters.values() for d in emitter.documents]
-
-
-def rules_file(tmp: Path, rules: dict[str, Any] = SAMPLE_ALL) -> Path:
-    path = tmp / "rules.json"
-    path.write_text(json.dumps(rules))
-    return path
 
 
 @asynccontextmanager

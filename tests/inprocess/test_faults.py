@@ -16,9 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from observability import FAULT_SECRET_HEADER, telemetry
 from observability.telemetry import Telemetry
 from services.common.settings import ServiceSettings
-from tests.conftest import ProcessBoundaryTransport
-from tests.inprocess import Running, three_apps
-from tests.unit.xray_inprocess import three_apps as xray_apps
+from tests.inprocess.wiring import ProcessBoundaryTransport, Running, three_apps
+from tests.inprocess.xray_apps import three_apps as xray_apps
 
 SECRET = "let-me-break-it"
 
@@ -59,6 +58,13 @@ async def get(running: Running, path: str, faults: str, *, secret: str | None = 
     return await running.client.get(path, headers=headers)
 
 
+async def home_spans(running: Running, exporter: InMemorySpanExporter, faults: str) -> list[ReadableSpan]:
+    """The spans of one home feed request with `faults` in its baggage, which was answered with a 200."""
+    response = await get(running, "/api/activities/home", faults)
+    assert response.status_code == 200
+    return spans_of(running, exporter)
+
+
 def duration(span: ReadableSpan) -> float:
     assert span.end_time is not None and span.start_time is not None
     return (span.end_time - span.start_time) / 1e9
@@ -84,9 +90,7 @@ async def test_accepted_client_baggage_still_never_sets_identity(
     chain: Running, exporter: InMemorySpanExporter
 ) -> None:
     """A client's faults accepted beside its `enduser.id`: the fault fires, the user is set by no one."""
-    response = await get(chain, "/api/activities/home", "enduser.id=garek,fault.users=delay:1ms")
-    assert response.status_code == 200
-    spans = spans_of(chain, exporter)
+    spans = await home_spans(chain, exporter, "enduser.id=garek,fault.users=delay:1ms")
     assert server_span(spans, "users").attributes["fault.kind"] == "delay"  # type: ignore[index]
     assert not [s for s in spans if "enduser.id" in (s.attributes or {})]
 
@@ -115,9 +119,7 @@ async def test_slow_query_waits_inside_the_database_span(
     chain: Running, exporter: InMemorySpanExporter
 ) -> None:
     """`slow_query:150ms` makes users' first statement span at least that long, and marks it."""
-    response = await get(chain, "/api/activities/home", "fault.users=slow_query:150ms")
-    assert response.status_code == 200
-    spans = spans_of(chain, exporter)
+    spans = await home_spans(chain, exporter, "fault.users=slow_query:150ms")
     [query] = [s for s in spans if (s.attributes or {}).get("fault.kind") == "slow_query"]
     assert query.resource.attributes["service.name"] == "users" and "db.query.text" in (
         query.attributes or {}
@@ -161,18 +163,6 @@ async def test_faults_off_leave_the_request_alone(tmp_path: Path, exporter: InMe
         assert response.status_code == 200
     for item in running.telemetry.values():
         item.shutdown()
-
-
-def test_production_refuses_faults(caplog: pytest.LogCaptureFixture) -> None:
-    """FAULTS_ENABLED=true with ENVIRONMENT=production leaves faults off and says so in one error line."""
-    settings = ServiceSettings(faults_enabled=True, environment="production")
-    with caplog.at_level(logging.ERROR, logger="cruddur.faults"):
-        made = telemetry.configure(settings, service_name="users", span_exporter=InMemorySpanExporter())
-    assert made.faults.active is False and "faults" not in made.active()
-    assert [r.getMessage() for r in caplog.records if r.name == "cruddur.faults"] == [
-        "FAULTS_ENABLED=true refused: ENVIRONMENT=production, no fault will be injected"
-    ]
-    made.shutdown()
 
 
 async def test_xray_sdk_segments_carry_the_fault_annotations(tmp_path: Path) -> None:
