@@ -103,7 +103,7 @@ wrk: ## install the load generator wrk (apt-get, as root) unless it is already t
 bench: $(STAMP) wrk ## the benchmark (~12 min): every configuration, 5 rounds; writes bench-results/report.{md,json}
 	$(PY) -m bench
 
-bench-quick: $(STAMP) wrk ## the benchmark in under 2 minutes: bare, otel, full, full with backends down, bare on httpx
+bench-quick: $(STAMP) wrk ## the benchmark in a few minutes: bare, otel, X-Ray (in process, SDK), full at 100% and unsampled, backends down
 	$(PY) -m bench --quick
 
 bench-profile: $(STAMP) wrk ## py-spy profiles of the three services under load with OTel on (bench-results/profile-*.txt)

@@ -11,7 +11,7 @@ from bench import configs, report, runner
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer configurations and rounds (< 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="fewer configurations and rounds (~3 min)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds over all configurations")
     parser.add_argument("--seconds", type=float, default=None, help="wrk duration of one sample")
     parser.add_argument("--connections", type=int, default=16)

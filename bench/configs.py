@@ -49,6 +49,8 @@ class Config:
                 env["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
             elif self.sampling == "10%":
                 env.update(OTEL_TRACES_SAMPLER="parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG="0.1")
+            elif self.sampling == "0%":
+                env["OTEL_TRACES_SAMPLER"] = "parentbased_always_off"
         if self.xray == "otlp":
             # Signed with SigV4 as for real X-Ray (test credentials: the sink does not check them).
             env.update(
@@ -80,7 +82,11 @@ class Config:
         return env
 
 
-RULES = {"100%": HERE / "xray-rules-all.json", "10%": HERE / "xray-rules-10.json"}
+RULES = {
+    "100%": HERE / "xray-rules-all.json",
+    "10%": HERE / "xray-rules-10.json",
+    "0%": HERE / "xray-rules-none.json",
+}
 HTTPX_ASYNCIO = {"HTTP_CLIENT_TRANSPORT": "httpx", "SERVER_LOOP": "asyncio", "SERVER_HTTP": "h11"}
 AIOHTTP_ASYNCIO = {"HTTP_CLIENT_TRANSPORT": "aiohttp", "SERVER_LOOP": "asyncio", "SERVER_HTTP": "h11"}
 
@@ -110,6 +116,14 @@ ALL = [
         sampling="10%",
     ),
     Config(
+        "full-0",
+        "full, no trace sampled (what every request pays: context, middleware, access line)",
+        otel=True,
+        xray="otlp",
+        full=True,
+        sampling="0%",
+    ),
+    Config(
         "full-down", "full, 100% sampling, every backend down", otel=True, xray="otlp", full=True, down=True
     ),
     Config("bare-httpx", "no telemetry; httpx's default transport, asyncio loop, h11", server=HTTPX_ASYNCIO),
@@ -123,7 +137,7 @@ ALL = [
         server=HTTPX_ASYNCIO,
     ),
 ]
-QUICK = ["bare", "otel-100", "xray-100", "xray-sdk-100", "full-100", "full-down"]
+QUICK = ["bare", "otel-100", "xray-100", "xray-sdk-100", "full-100", "full-0", "full-down"]
 
 
 def select(names: list[str] | None, *, quick: bool) -> list[Config]:

@@ -7,8 +7,9 @@ The one policy for every sink: span attributes made from the URL (`otel.server`)
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
@@ -68,6 +69,22 @@ def scrub_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return result
 
 
+_CACHED_UP_TO = 512  # characters: a request's URL repeats; a huge one is scrubbed afresh, never kept
+
+
+def _cached(scrub: Callable[[str], str]) -> Callable[[str], str]:
+    """`scrub` with a bounded cache for short inputs: every request scrubs its URL three or four times
+    (span attributes, access line), and a service sees the same few URLs over and over."""
+    cached = functools.lru_cache(maxsize=1_024)(scrub)
+
+    @functools.wraps(scrub)
+    def scrub_maybe_cached(text: str) -> str:
+        return cached(text) if len(text) <= _CACHED_UP_TO else scrub(text)
+
+    return scrub_maybe_cached
+
+
+@_cached
 def scrub_query(query: str) -> str:
     """A query string with the values of secret parameters (and secret-shaped values) redacted."""
     if not query:
@@ -76,11 +93,13 @@ def scrub_query(query: str) -> str:
     return urlencode([(k, REDACTED if is_secret_name(k) else scrub_text(v)) for k, v in pairs], safe="[]")
 
 
+@_cached
 def scrub_path(path: str) -> str:
     """A URL path with secret-shaped segments (JWTs, AWS key ids) redacted."""
     return scrub_text(path)
 
 
+@_cached
 def scrub_url(url: str) -> str:
     """A URL (absolute, or a target `path?query`) with user info dropped and path and query scrubbed."""
     try:

@@ -22,9 +22,11 @@ from typing import Any, Protocol
 import httpx
 from fastapi import Depends, FastAPI
 from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability.browser import routes
@@ -44,7 +46,7 @@ from observability.otel.transports import TransportName
 from observability.reporting import Reporting, build_reporting, with_reporting
 from observability.rollbar.middleware import ErrorReportingMiddleware
 from observability.settings import TelemetrySettings
-from observability.xray import build_root_sampler, otlp_processor, sdk
+from observability.xray import build_root_sampler, otlp_exporter, otlp_processor, sdk
 from observability.xray.settings import XRayMode
 
 log = logging.getLogger(__name__)
@@ -175,14 +177,20 @@ class Telemetry:
         )
         return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=stack)
 
-    def instrument_engine(self, engine: AsyncEngine) -> None:
-        """Make every statement of `engine` a span (the statement, never its parameters)."""
+    def instrument_engine(self, engine: Engine | AsyncEngine) -> None:
+        """Make every statement of `engine` a span (the statement, never its parameters).
+
+        Args:
+            engine: a sync engine (run in worker threads, each call with the request's context)
+                or an async one.
+        """
+        sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
         if self.tracer_provider is not None:
-            db.trace_engine(engine.sync_engine, self.tracer_provider)
+            db.trace_engine(sync, self.tracer_provider)
             if self.faults.active:
-                fault_db.slow_queries(engine.sync_engine)  # after the tracing listener: inside its span
+                fault_db.slow_queries(sync)  # after the tracing listener: inside its span
         if self.xray_sdk is not None:
-            sdk.record_engine(engine.sync_engine, self.xray_sdk)
+            sdk.record_engine(sync, self.xray_sdk)
 
     def span(self, name: str) -> AbstractContextManager[SpanAttributes]:
         """A span of the service's own, current inside the block (a no-op one when tracing is off)."""
@@ -256,12 +264,20 @@ def configure(
     processors: list[SpanProcessor] = []
     if mode != "off":
         sampler = build_root_sampler(settings, service_name=name)
-    if mode == "otlp":
+    also_to: list[tuple[str, OTLPSpanExporter]] = []
+    if mode == "otlp" and span_exporter is None:
+        also_to.append(("xray", otlp_exporter(settings)))  # batches shared with OTLP: encoded once
+    elif mode == "otlp":
         processors.append(otlp_processor(settings))
     if not settings.trust_incoming_sampling:
         sampler = EdgeSampler(sampler or build_sampler(settings))
     provider = build_tracer_provider(
-        settings, service_name=name, exporter=span_exporter, sampler=sampler, processors=processors
+        settings,
+        service_name=name,
+        exporter=span_exporter,
+        sampler=sampler,
+        processors=processors,
+        also_to=also_to,
     )
     endpoint = settings.otlp_traces_endpoint() if settings.exporting and span_exporter is None else None
     if span_exporter is None and endpoint is None:

@@ -2,14 +2,16 @@
 
 The fault middleware leaves the fault pending in a context variable; the engine's
 `before_cursor_execute` listener (added after the tracing one, so the statement's span has started)
-takes it, marks that span and waits. Under an async engine the listener runs in SQLAlchemy's greenlet,
-where `await_only` hands the sleep to the event loop instead of blocking it.
+takes it, marks that span and waits. In a worker thread (SQLite: each unit of work runs in one, off
+the loop) it sleeps there; under an async engine the listener runs in SQLAlchemy's greenlet, where
+`await_only` hands the sleep to the event loop instead of blocking it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -54,9 +56,20 @@ def slow_queries(engine: Engine) -> None:
         seconds = waiting.seconds(fault)
         span = statement_span(context) or trace.get_current_span()
         fired(fault, waiting.service, span, seconds=seconds)
+        if not _on_event_loop():
+            time.sleep(seconds)  # a worker thread: the loop serves other requests meanwhile
+            return
         try:
             await_only(asyncio.sleep(seconds))
-        except Exception:  # a sync engine outside a greenlet: no way to wait without blocking
-            log.warning("slow_query needs an async engine: not applied", exc_info=True)
+        except Exception:  # a sync engine on the loop's own thread: no way to wait without blocking
+            log.warning("slow_query on the event loop's thread needs an async engine: not applied")
 
     event.listen(engine, "before_cursor_execute", before)
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

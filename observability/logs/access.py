@@ -7,7 +7,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability.logs.formatter import current_scope
+from observability.logs.formatter import SCRUBBED, current_scope
 from observability.redact import scrub_path, scrub_query
 
 log = logging.getLogger("cruddur.access")
@@ -54,19 +54,25 @@ class AccessLogMiddleware:
             query = scrub_query(scope.get("query_string", b"").decode("latin-1"))
             path = scrub_path(scope.get("path", "")) + (f"?{query}" if query else "")
             level = logging.ERROR if status >= 500 else logging.INFO
-            log.log(
+            if not log.isEnabledFor(level):
+                return
+            # Built by hand: `log.log` would walk the stack for a caller no line shows, on every request.
+            record = log.makeRecord(
+                log.name,
                 level,
+                __file__,
+                0,
                 "%s %s %d %.1fms",
-                scope.get("method", ""),
-                path,
-                status,
-                seconds * 1000,
+                (scope.get("method", ""), path, status, seconds * 1000),
+                None,
                 extra={
                     "http_method": scope.get("method", ""),
                     "http_path": path,
                     "http_status": status,
                     "duration_ms": round(seconds * 1000, 3),
+                    SCRUBBED: True,  # the path and query are scrubbed above; the rest is ours
                 },
             )
+            log.handle(record)
         except Exception:  # the access log must never break a request
             logging.getLogger(__name__).debug("access log failed", exc_info=True)

@@ -4,8 +4,9 @@ watchtower alone would not do: its constructor raises when CloudWatch is unreach
 unbounded and it sends every 60 s by default. So `CloudWatchHandler.emit` only formats the line and
 puts it in a bounded queue (dropping and counting when full); one background thread builds the boto3
 client and the watchtower handler (retrying with backoff while CloudWatch is unreachable) and feeds
-it no faster than it sends. Records of botocore, urllib3, watchtower and warnings, and anything
-logged from the shipping threads, never feed the handler: that is the `patch_all()` feedback loop.
+it, in bursts every `FORWARD_EVERY` seconds, no faster than it sends. Records of botocore, urllib3,
+watchtower and warnings, and anything logged from the shipping threads, never feed the handler: that
+is the `patch_all()` feedback loop.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 _IGNORED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "watchtower", "aws_xray_sdk", "py.warnings")
 _STOP = object()
+FORWARD_EVERY = 0.25  # seconds between bursts of lines handed to watchtower (which sends every 5 s)
 
 
 class CloudWatchHandler(logging.Handler):
@@ -139,7 +141,11 @@ class CloudWatchHandler(logging.Handler):
                     self._stopping.wait(backoff)
                     backoff = min(backoff * 2, self.retry_max)
                     continue
-            self._forward_one(timeout=0.5)
+            # Lines are forwarded in bursts: a wake-up per line (a futex and a GIL hand-over each,
+            # three lines a request over the chain) cost more than the shipping itself.
+            self._stopping.wait(FORWARD_EVERY)
+            while self._forward_one(timeout=0):
+                pass
             self._report_dropped()
         self._drain()
 

@@ -28,6 +28,8 @@ from observability.xray.header import xray_trace_id
 current_scope: ContextVar[Scope | None] = ContextVar("cruddur_current_scope", default=None)
 
 _CACHED = "_cruddur_json"
+# Set on a record whose message is built from scrubbed parts only (the access line): not scrubbed again.
+SCRUBBED = "_cruddur_scrubbed"
 # Set on an exception once the error middleware has logged and reported it.
 REPORTED = "__cruddur_reported__"
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -88,7 +90,9 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "service": self.service,
             "logger": record.name,
-            "message": scrub_text(record.getMessage()),
+            "message": record.getMessage()
+            if getattr(record, SCRUBBED, False)
+            else scrub_text(record.getMessage()),
             **trace_fields(),
         }
         user = current_user()

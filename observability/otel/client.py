@@ -1,18 +1,17 @@
 """The transport stack of every outgoing client (`Telemetry.http_client`): layers around the real one.
 
-Tracing wraps the innermost transport, so every call is a client span that carries W3C
-`traceparent`/`tracestate`/`baggage`, whatever the innermost transport is (tests plug in
-`httpx.ASGITransport` or `httpx.MockTransport` there); the propagator writes `X-Amzn-Trace-Id`
-when X-Ray is on, and the SDK path adds its subsegments inside the client span.
+Tracing (`client_span.ClientSpanTransport`) wraps the innermost transport, so every call is a client
+span that carries W3C `traceparent`/`tracestate`/`baggage`, whatever the innermost transport is
+(tests plug in `httpx.ASGITransport` or `httpx.MockTransport` there); the propagator writes
+`X-Amzn-Trace-Id` when X-Ray is on, and the SDK path adds its subsegments inside the client span.
 """
 
 from __future__ import annotations
 
 import httpx
-from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
-from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 
+from observability.otel.client_span import ClientSpanTransport
 from observability.otel.transports import TransportName, real_transport
 from observability.xray.sdk import XRay, wrap_transport
 
@@ -51,7 +50,5 @@ def build_transport(
     if xray is not None:
         transport = wrap_transport(transport, xray)
     if tracer_provider is not None:
-        transport = AsyncOpenTelemetryTransport(
-            transport, tracer_provider=tracer_provider, meter_provider=NoOpMeterProvider()
-        )
+        transport = ClientSpanTransport(transport, tracer_provider)
     return transport

@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.sampling import (
     TraceIdRatioBased,
 )
 
+from observability.otel.fanout import Destination, FanOutExporter, FanOutProcessor
 from observability.settings import TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def build_tracer_provider(
     exporter: SpanExporter | None = None,
     sampler: Sampler | None = None,
     processors: Sequence[SpanProcessor] = (),
+    also_to: Sequence[tuple[str, OTLPSpanExporter]] = (),
 ) -> TracerProvider:
     """A tracer provider with the X-Ray id generator, exporting in batches off the request path.
 
@@ -63,7 +65,11 @@ def build_tracer_provider(
         service_name: used when `OTEL_SERVICE_NAME` is not set.
         exporter: overrides the OTLP/HTTP exporter the settings describe (tests pass an in-memory one).
         sampler: overrides the sampler the settings name (X-Ray's rules, when X-Ray is on).
-        processors: more destinations for the same spans (the in-process X-Ray exporter).
+        processors: more destinations for the same spans, each with its own batches.
+        also_to: more OTLP endpoints (name, exporter) for the same spans (the in-process X-Ray
+            exporter). With the OTLP exporter the settings describe, each batch is encoded once, by
+            the direct encoder, for every endpoint (`observability.otel.fanout`); beside a test's
+            exporter each gets its own batch processor.
     """
     attributes: dict[str, str | list[str]] = {
         "service.name": settings.otel_service_name or service_name,
@@ -86,14 +92,17 @@ def build_tracer_provider(
             headers=settings.otlp_headers(),
             timeout=settings.otel_exporter_otlp_timeout / 1000,
         )
-    if exporter is not None:
-        provider.add_span_processor(
-            BatchSpanProcessor(
-                exporter,
-                schedule_delay_millis=settings.otel_bsp_schedule_delay,
-                max_queue_size=settings.otel_bsp_max_queue_size,
-            )
-        )
+    delay, size = settings.otel_bsp_schedule_delay, settings.otel_bsp_max_queue_size
+    if isinstance(exporter, OTLPSpanExporter):
+        destinations = [Destination(name, each) for name, each in [("otlp", exporter), *also_to]]
+        fanout = FanOutExporter(destinations)
+        provider.add_span_processor(FanOutProcessor(fanout, schedule_delay_millis=delay, max_queue_size=size))
+    else:
+        for each in [exporter, *(other for _, other in also_to)]:
+            if each is not None:
+                provider.add_span_processor(
+                    BatchSpanProcessor(each, schedule_delay_millis=delay, max_queue_size=size)
+                )
     for processor in processors:
         provider.add_span_processor(processor)
     return provider

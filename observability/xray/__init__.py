@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.sdk.trace.sampling import Sampler
 
@@ -45,6 +46,23 @@ def build_root_sampler(settings: TelemetrySettings, *, service_name: str) -> Sam
         daemon_address=settings.aws_xray_daemon_address,
     )
     return build_sampler(rules, service_name)
+
+
+def otlp_exporter(settings: TelemetrySettings) -> OTLPSpanExporter:
+    """The in-process way out (`XRAY_EXPORTER=otlp`) as an exporter: signed OTLP to X-Ray.
+
+    The main OTLP exporter's batches feed it (`observability.otel.fanout`: encoded once for both).
+
+    Args:
+        settings: `AWS_REGION` (checked by the settings), `XRAY_OTLP_ENDPOINT`, the OTLP timeout.
+    """
+    from observability.xray.otlp import build_xray_otlp_exporter
+
+    return build_xray_otlp_exporter(
+        region=settings.aws_region or "",
+        endpoint=settings.xray_otlp_endpoint,
+        timeout_s=settings.otel_exporter_otlp_timeout / 1000,
+    )
 
 
 def otlp_processor(settings: TelemetrySettings) -> SpanProcessor:

@@ -35,10 +35,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with (
-            open_database(settings, telemetry, store.activities, store.demo_rows) as engine,
+            open_database(settings, telemetry, store.activities, store.demo_rows) as database,
             downstream_client(settings, telemetry, settings.users_url, users_transport) as http,
         ):
-            app.state.store = store.ActivityStore(engine)
+            app.state.store = store.ActivityStore(database)
             app.state.users = UsersClient(http)
             app.state.span = telemetry.span
             yield

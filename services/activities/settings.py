@@ -11,7 +11,7 @@ class ActivitiesSettings(StoreSettings):
     """Environment of the activities service (`PORT` 8001 by default)."""
 
     port: Port = 8001
-    database_url: str = "sqlite+aiosqlite:///./data/activities.db"
+    database_url: str = "sqlite+pysqlite:///./data/activities.db"
     users_url: str = "http://127.0.0.1:8002"
 
     @field_validator("users_url")

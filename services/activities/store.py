@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Column, Connection, DateTime, Index, MetaData, String, Table, bindparam, insert, select
 
 from services.activities.schemas import Activity
+from services.common.db import Database
 
 metadata = MetaData()
 activities = Table(
@@ -22,6 +22,12 @@ activities = Table(
     Index("ix_activities_created_at", "created_at"),
     Index("ix_activities_handle_created_at", "handle", "created_at"),
 )
+
+# Built once: constructing and coercing a statement per call cost as much as running it (the
+# profile of the bare chain; docs/performance.md).
+RECENT = select(activities).order_by(activities.c.created_at.desc()).limit(bindparam("limit"))
+RECENT_BY_HANDLE = RECENT.where(activities.c.handle == bindparam("handle"))
+INSERT = insert(activities)
 
 DEMO_POSTS = [
     ("andrewbrown", "Cloud is very fun!", 2),
@@ -43,18 +49,25 @@ def demo_rows() -> list[dict[str, Any]]:
 
 
 class ActivityStore:
-    """Reads and writes posts, newest first."""
+    """Reads and writes posts, newest first (each call one unit of work on the database)."""
 
-    def __init__(self, engine: AsyncEngine):
-        self.engine = engine
+    def __init__(self, database: Database):
+        self.database = database
 
     async def recent(self, *, handle: str | None = None, limit: int = FEED_LENGTH) -> list[Activity]:
-        query = select(activities).order_by(activities.c.created_at.desc()).limit(limit)
-        if handle is not None:
-            query = query.where(activities.c.handle == handle)
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return [Activity.model_validate({**row, "created_at": _utc(row["created_at"])}) for row in rows]
+        query, params = (
+            (RECENT, {"limit": limit})
+            if handle is None
+            else (RECENT_BY_HANDLE, {"limit": limit, "handle": handle})
+        )
+
+        def read(conn: Connection) -> list[Activity]:
+            rows = conn.execute(query, params)
+            return [
+                Activity.model_validate({**row._asdict(), "created_at": _utc(row.created_at)}) for row in rows
+            ]
+
+        return await self.database.read(read)
 
     async def create(self, handle: str, message: str) -> Activity:
         row = {
@@ -63,8 +76,7 @@ class ActivityStore:
             "message": message,
             "created_at": datetime.now(UTC),
         }
-        async with self.engine.begin() as conn:
-            await conn.execute(insert(activities), [row])
+        await self.database.write(lambda conn: conn.execute(INSERT, [row]))
         return Activity.model_validate(row)
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 from fastapi import Depends, Request
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observability import Telemetry
 from services.common import db
@@ -19,8 +18,8 @@ from services.common.settings import ServiceSettings, StoreSettings
 @asynccontextmanager
 async def open_database(
     settings: StoreSettings, telemetry: Telemetry, table: Table, seed: db.Seed
-) -> AsyncIterator[AsyncEngine]:
-    """The service's engine, traced, its tables created and seeded; disposed on the way out.
+) -> AsyncIterator[db.Database]:
+    """The service's database, traced, its tables created and seeded; disposed on the way out.
 
     Args:
         settings: the service's settings (`DATABASE_URL`).
@@ -28,13 +27,13 @@ async def open_database(
         table: the service's table (its metadata's tables are created).
         seed: the demo rows for an empty table.
     """
-    engine = db.create_engine(settings.database_url)
-    telemetry.instrument_engine(engine)
+    database = db.Database(settings.database_url)
+    telemetry.instrument_engine(database.engine)
     try:
-        await db.prepare(engine, table, seed)
-        yield engine
+        await database.prepare(table, seed)
+        yield database
     finally:
-        await engine.dispose()
+        await database.dispose()
 
 
 def downstream_client(

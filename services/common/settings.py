@@ -59,7 +59,7 @@ class ServiceSettings(TelemetrySettings):
 class StoreSettings(ServiceSettings):
     """A service that owns data: `DATABASE_URL` (SQLite file by default, PostgreSQL works too)."""
 
-    database_url: str = "sqlite+aiosqlite:///./data/service.db"
+    database_url: str = "sqlite+pysqlite:///./data/service.db"
 
     @field_validator("database_url")
     @classmethod

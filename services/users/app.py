@@ -25,8 +25,8 @@ def create_app(settings: UsersSettings, telemetry: Telemetry) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_database(settings, telemetry, store.users, store.demo_rows) as engine:
-            app.state.store = store.UserStore(engine)
+        async with open_database(settings, telemetry, store.users, store.demo_rows) as database:
+            app.state.store = store.UserStore(database)
             yield
 
     app = new_app(telemetry.service_name, telemetry, lifespan, max_body_bytes=settings.max_body_bytes)

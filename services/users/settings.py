@@ -9,4 +9,4 @@ class UsersSettings(StoreSettings):
     """Environment of the users service (`PORT` 8002 by default)."""
 
     port: Port = 8002
-    database_url: str = "sqlite+aiosqlite:///./data/users.db"
+    database_url: str = "sqlite+pysqlite:///./data/users.db"

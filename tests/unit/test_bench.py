@@ -71,8 +71,15 @@ def test_targets_say_met_missed_or_not_measured() -> None:
         sample("full-100", 0, 140, 7.5),
         sample("full-down", 0, 140, 7.5, p99_ms=110),
     ]
-    met = {t["target"].split(" ")[1]: t["met"] for t in report.targets(samples)}
-    assert met == {"throughput": False, "CPU/request": False, "faster": None, "down:": True}
+    met = {t["target"]: t["met"] for t in report.targets(samples)}
+    assert met == {
+        "full-100 CPU/request <= 1.25x bare": False,
+        "full-100 throughput >= 0.8x bare": False,
+        "otel-100 throughput >= 0.85x bare": None,
+        "full-0 (unsampled) CPU/request <= 1.1x bare": None,
+        "xray-100 (X-Ray in process) CPU/request <= 1.5x bare": None,
+        "backends down: p99 within noise (<= 1.25x) of backends up": True,
+    }
     text = report.markdown(
         {
             "mode": "quick",

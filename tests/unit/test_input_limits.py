@@ -12,21 +12,20 @@ import pytest
 from sqlalchemy import Column, MetaData, String, Table, insert
 from sqlalchemy.exc import IntegrityError
 
-from services.common.db import create_engine, normalize_database_url
+from services.common.db import Database, normalize_database_url
 
 
 async def test_sql_parameters_stay_out_of_database_errors(tmp_path: Path) -> None:
     """A failed statement's error names the statement, never its parameters (the post's text)."""
-    engine = create_engine(normalize_database_url(f"sqlite:///{tmp_path}/t.db"))
+    database = Database(normalize_database_url(f"sqlite:///{tmp_path}/t.db"))
     table = Table("t", MetaData(), Column("id", String, primary_key=True), Column("text", String))
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(table.metadata.create_all)
-            await conn.execute(insert(table), [{"id": "1", "text": "first"}])
+        await database.prepare(table, lambda: [{"id": "1", "text": "first"}])
         with pytest.raises(IntegrityError) as caught:
-            async with engine.begin() as conn:
-                await conn.execute(insert(table), [{"id": "1", "text": "my private post"}])
+            await database.write(
+                lambda conn: conn.execute(insert(table), [{"id": "1", "text": "my private post"}])
+            )
         assert "my private post" not in str(caught.value)
         assert "INSERT INTO t" in str(caught.value)
     finally:
-        await engine.dispose()
+        await database.dispose()

@@ -83,12 +83,14 @@ def test_load_settings_exits_with_one_line_per_bad_variable(
     assert "x-honeycomb-team" not in err
 
 
-def test_plain_database_urls_get_async_drivers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """sqlite:// and postgresql:// URLs are given aiosqlite and asyncpg."""
+def test_plain_database_urls_get_their_drivers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """postgresql:// URLs are given asyncpg; sqlite:// (and the former sqlite+aiosqlite://) pysqlite."""
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@db:5432/users")
     assert UsersSettings().database_url == "postgresql+asyncpg://app:pw@db:5432/users"
     monkeypatch.setenv("DATABASE_URL", "sqlite:///./data/u.db")
-    assert UsersSettings().database_url == "sqlite+aiosqlite:///./data/u.db"
+    assert UsersSettings().database_url == "sqlite+pysqlite:///./data/u.db"
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///./data/u.db")
+    assert UsersSettings().database_url == "sqlite+pysqlite:///./data/u.db"
 
 
 def test_production_refuses_to_start_without_auth_secret(monkeypatch: pytest.MonkeyPatch) -> None:

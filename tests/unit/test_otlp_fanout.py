@@ -1,0 +1,90 @@
+"""One encoding for two OTLP endpoints: the plain backend and X-Ray's signed one get the same spans."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from unittest import mock
+
+import pytest
+from botocore.credentials import Credentials
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace.export import SpanExportResult
+
+from observability.otel import encoding, fanout
+from observability.otel.fanout import Destination, FanOutExporter
+from observability.xray.otlp import build_xray_otlp_exporter
+from tests.e2e.harness import free_port
+from tests.standins.cloudwatch import HungEndpoint
+from tests.standins.otlp import OtlpReceiver
+from tests.standins.xray_otlp import ACCESS_KEY, REGION, SECRET_KEY, XrayOtlpReceiver
+from tests.unit.test_xray_otlp import finished_spans
+
+
+@pytest.fixture
+def backends() -> Iterator[tuple[OtlpReceiver, XrayOtlpReceiver]]:
+    plain, xray = OtlpReceiver().start(), XrayOtlpReceiver().start()
+    yield plain, xray
+    plain.stop()
+    xray.stop()
+
+
+def xray_exporter(xray: XrayOtlpReceiver) -> OTLPSpanExporter:
+    good = Credentials(ACCESS_KEY, SECRET_KEY)
+    return build_xray_otlp_exporter(
+        region=REGION, endpoint=xray.traces_url, timeout_s=2.0, credentials_provider=lambda: good
+    )
+
+
+def wait_for(condition: object, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:  # type: ignore[operator]
+        time.sleep(0.02)
+
+
+def test_each_batch_is_encoded_once_and_both_endpoints_receive_it(
+    backends: tuple[OtlpReceiver, XrayOtlpReceiver],
+) -> None:
+    """A batch is encoded once; the plain receiver and the SigV4-checking one both decode its spans."""
+    plain, xray = backends
+    exporter = FanOutExporter(
+        [
+            Destination("otlp", OTLPSpanExporter(endpoint=f"{plain.endpoint}/v1/traces", timeout=2.0)),
+            Destination("xray", xray_exporter(xray)),
+        ]
+    )
+    spans = finished_spans()
+    with mock.patch.object(fanout, "encode", wraps=encoding.encode) as encode:
+        assert exporter.export(spans) is SpanExportResult.SUCCESS
+    assert encode.call_count == 1
+    assert exporter.force_flush(5_000)
+    names = sorted(s.name for s in spans)
+    assert sorted(s.name for s in plain.spans) == names
+    assert sorted(s.name for s in xray.spans) == names and xray.counts() == (1, 0)
+    assert {s.trace_id for s in plain.spans} == {s.trace_id for s in xray.spans}
+    exporter.shutdown(2_000)
+
+
+def test_an_endpoint_that_is_down_holds_a_bounded_queue_and_never_stops_the_other(
+    backends: tuple[OtlpReceiver, XrayOtlpReceiver],
+) -> None:
+    """With X-Ray's endpoint hung the plain backend gets every batch; X-Ray's queue drops the excess."""
+    plain, _ = backends
+    hung = HungEndpoint(free_port()).start()
+    try:
+        down = Destination(
+            "xray", OTLPSpanExporter(endpoint=f"{hung.endpoint}/v1/traces", timeout=1.0), max_batches=2
+        )
+        exporter = FanOutExporter(
+            [Destination("otlp", OTLPSpanExporter(endpoint=f"{plain.endpoint}/v1/traces", timeout=2.0)), down]
+        )
+        results = [exporter.export(finished_spans()) for _ in range(6)]
+        wait_for(lambda: len(plain.spans) == 12)
+        assert len(plain.spans) == 12  # 6 batches of 2 spans
+        assert SpanExportResult.FAILURE in results  # X-Ray's batches beyond its queue were dropped
+        assert down._queue.qsize() <= 2
+        started = time.monotonic()
+        exporter.shutdown(1_500)
+        assert time.monotonic() - started < 3.0  # shutdown is bounded even with the endpoint hung
+    finally:
+        hung.stop()
