@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import schemathesis
 from anyio.from_thread import start_blocking_portal
 from hypothesis import HealthCheck, given, seed, settings
@@ -33,6 +34,9 @@ EXAMPLES = 60  # per operation
 TIME_BOUND = 90.0  # seconds for the whole run
 
 
+# schemathesis's own strategies now and then trip Hypothesis's nondeterminism deprecation warning (seen once
+# in several runs, never with a 5xx); it is about their generation, not about the gateway's answers.
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 def test_no_generated_request_is_a_5xx(tmp_path: Path) -> None:
     """Every request schemathesis generates from the gateway's OpenAPI gets a status below 500."""
     exporter = InMemorySpanExporter()
