@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -11,10 +12,12 @@ from observability.logs.formatter import SCRUBBED, current_scope
 from observability.redact import scrub_path, scrub_query
 
 log = logging.getLogger("cruddur.access")
+CLIENT_CLOSED = 499  # nginx's "client closed request": cancelled before any answer was sent
 
 
 class AccessLogMiddleware:
-    """Logs `METHOD path status duration` once per HTTP request (500 when the app raised).
+    """Logs `METHOD path status duration` once per HTTP request (500 when the app raised; 499 when the
+    request was cancelled before it was answered, as when a caller gives up on it: not a server error).
 
     Also makes the request's scope visible to the log formatter, so every line logged while serving
     the request carries its route.
@@ -31,15 +34,20 @@ class AccessLogMiddleware:
         token = current_scope.set(scope)
         started = time.perf_counter()
         status = 500
+        answered = False
 
         async def send_and_record(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                status, answered = int(message["status"]), True
             await send(message)
 
         try:
             await self.app(scope, receive, send_and_record)
+        except asyncio.CancelledError:
+            if not answered:
+                status = CLIENT_CLOSED
+            raise
         except Exception:
             status = 500
             raise
