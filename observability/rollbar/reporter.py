@@ -67,14 +67,10 @@ class ErrorReporter:
             return None
         fingerprint = _fingerprint(self.service, error)
         if not self.limiter.allow(fingerprint):
-            self.rate_limited += 1
-            if self.rate_limited == 1 or self.rate_limited % 100 == 0:  # a storm must not flood the logs
-                log.warning("Rollbar rate limit: %d items not sent so far", self.rate_limited)
+            self._not_sent("Rollbar rate limit")
             return None
         if self.budget is not None and not self.budget.allow():
-            self.rate_limited += 1
-            if self.rate_limited == 1 or self.rate_limited % 100 == 0:
-                log.warning("Rollbar hourly budget spent: %d items not sent so far", self.rate_limited)
+            self._not_sent("Rollbar hourly budget spent")
             return None
         ids = trace_fields()
         custom: dict[str, Any] = {"service": self.service, **ids, "links": self._links(ids)}
@@ -82,6 +78,12 @@ class ErrorReporter:
             custom["fault"] = error.details()
         report = sdk.Report(error, dict(scope), custom, self._data(error, scope, fingerprint))
         return report.uuid if self.sender.submit(report) else None
+
+    def _not_sent(self, why: str) -> None:
+        """Count an item held back by a bound; log the first and every 100th: a storm must not flood logs."""
+        self.rate_limited += 1
+        if self.rate_limited == 1 or self.rate_limited % 100 == 0:
+            log.warning("%s: %d items not sent so far", why, self.rate_limited)
 
     def _data(self, error: BaseException, scope: Scope, fingerprint: str) -> dict[str, Any]:
         """Merged over the SDK's item last (the redaction policy still runs after it)."""
