@@ -104,11 +104,13 @@ class Database:
             return work(conn)
 
     async def prepare(self, table: Table, seed: Seed) -> None:
-        """Create the tables if missing and seed `table` while it is empty (see `prepare`)."""
-        if self._async is not None:
-            await prepare(self._async, table, seed)
-        else:
-            await self.write(lambda conn: _prepare(conn, table, seed))
+        """Create the service's tables if missing and seed `table` while it is empty, in one transaction.
+
+        Args:
+            table: the table to seed (its metadata's other tables are created too).
+            seed: the demo rows, asked for only when `table` is empty.
+        """
+        await self.write(lambda conn: _prepare(conn, table, seed))
 
     async def dispose(self) -> None:
         """Close every pooled connection and stop the worker threads."""
@@ -119,18 +121,6 @@ class Database:
         executor = self._executor
         await asyncio.get_running_loop().run_in_executor(executor, self.engine.dispose)
         executor.shutdown(wait=False)
-
-
-async def prepare(engine: AsyncEngine, table: Table, seed: Seed) -> None:
-    """Create the service's tables if missing and seed `table` while it is empty, in one transaction.
-
-    Args:
-        engine: the service's engine.
-        table: the table to seed (its metadata's other tables are created too).
-        seed: the demo rows, asked for only when `table` is empty.
-    """
-    async with engine.begin() as conn:
-        await conn.run_sync(_prepare, table, seed)
 
 
 def _prepare(conn: Connection, table: Table, seed: Seed) -> None:

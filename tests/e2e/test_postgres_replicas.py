@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.common.db import normalize_database_url, prepare
+from services.common.db import Database, normalize_database_url
 
 pytestmark = pytest.mark.e2e
 
@@ -35,15 +34,14 @@ def seed() -> list[dict[str, Any]]:
 async def test_replicas_starting_together_create_and_seed_once() -> None:
     """Eight replicas preparing one empty database at once all start, and the seed rows exist once."""
     url = normalize_database_url(f"{SERVER}/cruddur_activities_test")
-    engines = [create_async_engine(url) for _ in range(REPLICAS)]
+    databases = [Database(url) for _ in range(REPLICAS)]
+    drop = text(f"DROP TABLE IF EXISTS {probe.name}")
     try:
-        async with engines[0].begin() as conn:
-            await conn.execute(text(f"DROP TABLE IF EXISTS {probe.name}"))
+        await databases[0].write(lambda conn: conn.execute(drop))
         async with asyncio.timeout(60):
-            await asyncio.gather(*(prepare(engine, probe, seed) for engine in engines))
-        async with engines[0].connect() as conn:
-            assert (await conn.execute(select(func.count()).select_from(probe))).scalar_one() == len(seed())
+            await asyncio.gather(*(database.prepare(probe, seed) for database in databases))
+        count = select(func.count()).select_from(probe)
+        assert await databases[0].read(lambda conn: conn.execute(count).scalar_one()) == len(seed())
     finally:
-        async with engines[0].begin() as conn:
-            await conn.execute(text(f"DROP TABLE IF EXISTS {probe.name}"))
-        await asyncio.gather(*(engine.dispose() for engine in engines))
+        await databases[0].write(lambda conn: conn.execute(drop))
+        await asyncio.gather(*(database.dispose() for database in databases))
