@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,6 +41,7 @@ from observability.otel import client, db
 from observability.otel.edge import EdgeSampler
 from observability.otel.propagation import use_project_propagation
 from observability.otel.provider import build_sampler, build_tracer_provider
+from observability.otel.sampling import in_unsampled_trace
 from observability.otel.server import EdgeMiddleware, Identify, server_spans
 from observability.otel.transports import TransportName
 from observability.reporting import Reporting, build_reporting, with_reporting
@@ -193,7 +194,10 @@ class Telemetry:
             sdk.record_engine(sync, self.xray_sdk)
 
     def span(self, name: str) -> AbstractContextManager[SpanAttributes]:
-        """A span of the service's own, current inside the block (a no-op one when tracing is off)."""
+        """A span of the service's own, current inside the block (a no-op one when tracing is off, and the
+        current span itself in an unsampled trace, where a new one would not be recorded either)."""
+        if in_unsampled_trace():
+            return nullcontext(trace.get_current_span())
         tracer = (self.tracer_provider or self._noop).get_tracer(f"services.{self.service_name}")
         return tracer.start_as_current_span(name)
 

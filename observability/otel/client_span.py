@@ -6,7 +6,8 @@ semantic convention sets, and HTTP metrics on a no-op meter. This one makes the 
 (the method), kind (CLIENT), attributes (`http.method`, `http.url` with credentials and signed
 query values redacted, `http.status_code`), status (ERROR for a 4xx or 5xx, or an exception,
 recorded as an event); and it writes the trace headers (`traceparent`, `tracestate`, `baggage`,
-and `X-Amzn-Trace-Id` with X-Ray on) with the process's propagator, inside the span.
+and `X-Amzn-Trace-Id` with X-Ray on) with the process's propagator, inside the span. In an unsampled
+trace no client span is made (it would not be recorded): the headers carry the current span.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from opentelemetry.propagate import inject
 from opentelemetry.trace import SpanKind, Status
 from opentelemetry.util.http import redact_url
 
+from observability.otel.sampling import in_unsampled_trace
 from observability.otel.server_span import sanitize_method
 
 
@@ -34,6 +36,9 @@ class ClientSpanTransport(httpx.AsyncBaseTransport):
         self.tracer = tracer_provider.get_tracer(__name__)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if in_unsampled_trace():
+            inject(request.headers)
+            return await self.inner.handle_async_request(request)
         method = sanitize_method(request.method.strip())
         attributes = {"http.method": method, "http.url": redact_url(str(request.url))}
         name = "HTTP" if method == "_OTHER" else method

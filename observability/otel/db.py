@@ -24,7 +24,7 @@ def statement_span(context: Any) -> trace.Span | None:
 
 
 def trace_engine(engine: Engine, tracer_provider: trace.TracerProvider) -> None:
-    """Make every statement the engine runs a client span under the current span.
+    """Make every statement the engine runs a client span under the current span, when that one records.
 
     Args:
         engine: a sync engine (for an `AsyncEngine`, its `sync_engine`).
@@ -49,8 +49,10 @@ def trace_engine(engine: Engine, tracer_provider: trace.TracerProvider) -> None:
         return f"{operation} {namespace.rsplit('/', 1)[-1]}".strip(), attributes
 
     def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if context is None or not trace.get_current_span().get_span_context().is_valid:
-            return  # start-up and seeding run outside any request: no orphan traces for them
+        if context is None or not trace.get_current_span().is_recording():
+            # Start-up and seeding run outside any request: no orphan traces for them. Under an
+            # unsampled span the statement's span would not be recorded either (`in_unsampled_trace`).
+            return
         name, attributes = describe(statement)
         setattr(context, _SPAN, tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes))
 

@@ -1,8 +1,13 @@
-"""One signature for the project's samplers, written once.
+"""One signature for the project's samplers, written once; and the one question every child span asks.
 
 `Sampler.should_sample` takes seven arguments. Each sampler here (the edge's, the X-Ray rules', the one
 that decides when an `X-Amzn-Trace-Id` asks) reads a few of them and hands the span on to another
 sampler: `DecidingSampler` gathers them into one `Candidate`, so each writes only its decision.
+
+Every sampler the project builds gives a span its parent's decision (`parentbased_*`, the X-Ray rules'
+`ParentBased`) or decides by the trace id alone (`always_*`, `traceidratio`), so under an unsampled
+span no child is ever recorded: `in_unsampled_trace` lets the client, database and service spans skip
+making one (the trace headers then carry the current span), which unsampled requests paid for.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind
@@ -59,3 +65,9 @@ class DecidingSampler(Sampler, ABC):
     @abstractmethod
     def decide(self, candidate: Candidate) -> SamplingResult:
         """The decision on `candidate`."""
+
+
+def in_unsampled_trace() -> bool:
+    """Whether the current span belongs to a trace this process does not record (valid, not recording)."""
+    span = trace.get_current_span()
+    return not span.is_recording() and span.get_span_context().is_valid

@@ -1,0 +1,139 @@
+"""In an unsampled trace no child span is made (client, database, a service's own): none would be recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import httpx
+from opentelemetry import context, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
+from sqlalchemy import create_engine, text
+
+from observability.otel.client_span import ClientSpanTransport
+from observability.otel.db import trace_engine
+from observability.otel.propagation import use_project_propagation
+from observability.telemetry import Telemetry
+
+TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
+SPAN_ID = 0xB7AD6B7169203331
+
+
+class CountingSampler(Sampler):
+    """The parent-based sampler the services use, counting the spans it is asked about."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        self.inner = ParentBased(ALWAYS_ON)
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        self.asked += 1
+        return self.inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return "CountingSampler"
+
+
+def traced() -> tuple[TracerProvider, CountingSampler, InMemorySpanExporter]:
+    sampler, exporter = CountingSampler(), InMemorySpanExporter()
+    provider = TracerProvider(sampler=sampler)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider, sampler, exporter
+
+
+@contextmanager
+def current(span: trace.Span) -> Iterator[trace.Span]:
+    token = context.attach(trace.set_span_in_context(span))
+    try:
+        yield span
+    finally:
+        context.detach(token)
+
+
+def unsampled() -> NonRecordingSpan:
+    return NonRecordingSpan(SpanContext(TRACE_ID, SPAN_ID, is_remote=False, trace_flags=TraceFlags(0)))
+
+
+async def call(provider: TracerProvider) -> httpx.Headers:
+    """The headers one call through the client span transport sent."""
+    seen: list[httpx.Headers] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers)
+        return httpx.Response(200)
+
+    use_project_propagation(read_xray_header=False)
+    transport = ClientSpanTransport(httpx.MockTransport(answer), provider)
+    async with httpx.AsyncClient(transport=transport, base_url="http://users") as client:
+        await client.get("/users")
+    return seen[0]
+
+
+async def test_unsampled_call_carries_the_current_span_and_makes_no_client_span() -> None:
+    """Under an unsampled span the call's `traceparent` names that span, and the sampler is never asked."""
+    provider, sampler, exporter = traced()
+    with current(unsampled()):
+        headers = await call(provider)
+    assert headers["traceparent"] == f"00-{TRACE_ID:032x}-{SPAN_ID:016x}-00"
+    assert sampler.asked == 0
+    assert exporter.get_finished_spans() == ()
+
+
+async def test_sampled_call_still_makes_its_client_span() -> None:
+    """Under a recording span the call gets its own CLIENT span, whose id travels in `traceparent`."""
+    provider, sampler, exporter = traced()
+    parent = provider.get_tracer("test").start_span("GET /api")
+    with current(parent):
+        headers = await call(provider)
+    (client_span,) = exporter.get_finished_spans()
+    assert client_span.kind is SpanKind.CLIENT
+    assert client_span.parent is not None and client_span.parent.span_id == parent.get_span_context().span_id
+    assert headers["traceparent"].split("-")[2] == f"{client_span.context.span_id:016x}"
+    assert sampler.asked == 2
+
+
+def test_unsampled_statement_makes_no_database_span_and_a_sampled_one_does() -> None:
+    """A statement under an unsampled span asks no sampler; under a recording span it is a CLIENT span."""
+    provider, sampler, exporter = traced()
+    engine = create_engine("sqlite://")
+    trace_engine(engine, provider)
+    with current(unsampled()), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    assert sampler.asked == 0
+    parent = provider.get_tracer("test").start_span("GET /users")
+    with current(parent), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    (statement,) = exporter.get_finished_spans()
+    assert statement.name == "SELECT" and statement.kind is SpanKind.CLIENT
+    assert sampler.asked == 2
+
+
+def test_service_span_in_an_unsampled_trace_is_the_current_span() -> None:
+    """`Telemetry.span` under an unsampled span yields that span; under a recording one, a new child."""
+    provider, sampler, exporter = traced()
+    telemetry = Telemetry(service_name="activities", tracer_provider=provider)
+    with current(unsampled()) as span, telemetry.span("activities.enrich_authors") as inside:
+        assert inside is span
+        assert trace.get_current_span() is span
+    assert sampler.asked == 0
+    parent = provider.get_tracer("test").start_span("GET /activities/home")
+    with current(parent), telemetry.span("activities.enrich_authors") as inside:
+        assert inside.is_recording()  # type: ignore[attr-defined]
+    (enrich,) = exporter.get_finished_spans()
+    assert enrich.name == "activities.enrich_authors"
