@@ -39,38 +39,57 @@ def sanitize_method(method: str) -> str:
     return method if method in METHODS else "_OTHER"
 
 
-class _ScopeHeaders(Getter[Scope]):
+class RequestHeaders:
+    """A request's headers by lower-cased name, read from the scope once.
+
+    The propagators look up four or five names a request (`traceparent`, `tracestate`, `baggage`,
+    `X-Amzn-Trace-Id`) and the span two (`host`, `user-agent`): each lookup is a dict lookup here, not a
+    pass over every header. Names match in any case (a scope built by hand may not lower-case them,
+    as servers do); values are decoded only when asked for.
+    """
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self, scope: Scope) -> None:
+        by_name: dict[bytes, list[bytes]] = {}
+        for name, value in scope.get("headers") or ():
+            by_name.setdefault(name.lower(), []).append(value)
+        self._by_name = by_name
+
+    def getlist(self, name: str) -> list[str]:
+        """Every value of the header `name`, in order ([] when absent)."""
+        return [value.decode("latin-1") for value in self._by_name.get(name.lower().encode("latin-1"), ())]
+
+    def names(self) -> list[str]:
+        return [name.decode("latin-1") for name in self._by_name]
+
+
+class _HeaderGetter(Getter[RequestHeaders]):
     """Every value of a request header (the propagator decides what several values mean)."""
 
-    def get(self, carrier: Scope, key: str) -> list[str] | None:
-        name = key.lower().encode("latin-1")
-        values = [v.decode("latin-1") for k, v in carrier.get("headers") or () if k.lower() == name]
-        return values or None
+    def get(self, carrier: RequestHeaders, key: str) -> list[str] | None:
+        return carrier.getlist(key) or None
 
-    def keys(self, carrier: Scope) -> list[str]:
-        return [k.decode("latin-1") for k, _ in carrier.get("headers") or ()]
+    def keys(self, carrier: RequestHeaders) -> list[str]:
+        return carrier.names()
 
 
-SCOPE_HEADERS = _ScopeHeaders()
+HEADER_GETTER = _HeaderGetter()
 
 
-def _headers(scope: Scope, *names: bytes) -> dict[bytes, list[str]]:
-    found: dict[bytes, list[str]] = {}
-    for key, value in scope.get("headers") or ():
-        key = key.lower()
-        if key in names:
-            found.setdefault(key, []).append(value.decode("latin-1"))
-    return found
-
-
-def request_attributes(scope: Scope) -> tuple[str, dict[str, Any]]:
+def request_attributes(scope: Scope, headers: RequestHeaders | None = None) -> tuple[str, dict[str, Any]]:
     """The request's URL (for exclusions) and the span's request attributes, as the contrib ASGI
-    instrumentation names them (`http.method`, `http.target`, `net.peer.ip`...)."""
+    instrumentation names them (`http.method`, `http.target`, `net.peer.ip`...).
+
+    Args:
+        scope: the request's ASGI scope.
+        headers: its headers, when already read.
+    """
     server = scope.get("server") or ("0.0.0.0", 80)
     port = server[1]
     server_host = f"{server[0]}:{port}" if str(port) != "80" else str(server[0])
-    headers = _headers(scope, b"host", b"user-agent")
-    hosts = headers.get(b"host")
+    headers = headers if headers is not None else RequestHeaders(scope)
+    hosts = headers.getlist("host")
     scheme, path = scope.get("scheme", "http"), scope.get("path", "")
     url = f"{scheme}://{hosts[0] if hosts else server_host}{path}"
     query = scope.get("query_string", b"")
@@ -87,7 +106,7 @@ def request_attributes(scope: Scope) -> tuple[str, dict[str, Any]]:
         attributes["http.method"] = sanitize_method(method)
     if hosts:
         attributes["http.server_name"] = ",".join(hosts)
-    agents = headers.get(b"user-agent")
+    agents = headers.getlist("user-agent")
     if agents and agents[0]:
         attributes["http.user_agent"] = agents[0]
         synthetic = detect_synthetic_user_agent(agents[0])
@@ -118,14 +137,15 @@ class ServerSpanMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        url, attributes = request_attributes(scope)
+        headers = RequestHeaders(scope)
+        url, attributes = request_attributes(scope, headers)
         if self.excluded.url_disabled(url):
             await self.app(scope, receive, send)
             return
         method = attributes.get("http.method") or "HTTP"
         token = None
         if trace.get_current_span() is trace.INVALID_SPAN:
-            parent, kind = extract(scope, getter=SCOPE_HEADERS), SpanKind.SERVER
+            parent, kind = extract(headers, getter=HEADER_GETTER), SpanKind.SERVER
             token = context.attach(parent)
         else:
             parent, kind = context.get_current(), SpanKind.INTERNAL

@@ -20,7 +20,7 @@ from observability.otel.propagation import (
     project_propagator,
     use_project_propagation,
 )
-from observability.otel.server_span import SCOPE_HEADERS
+from observability.otel.server_span import HEADER_GETTER, RequestHeaders
 from observability.settings import TelemetrySettings
 from observability.xray.header import XRayPropagator
 from tests.xray_stub import StubEmitter
@@ -42,7 +42,7 @@ def parent_of(ctx: Context) -> trace.SpanContext:
 
 def extract(*headers: tuple[str, str]) -> trace.SpanContext:
     """What the propagator makes of a request with these headers, read as the ASGI middleware reads them."""
-    return parent_of(PROPAGATOR.extract(scope(*headers), getter=SCOPE_HEADERS))
+    return parent_of(PROPAGATOR.extract(RequestHeaders(scope(*headers)), getter=HEADER_GETTER))
 
 
 def tracestate(*values: str) -> dict[str, str] | None:
@@ -127,13 +127,15 @@ def test_invalid_traceparent_leaves_tracestate_unread_and_the_context_as_it_was(
     """With an invalid traceparent the context given (an earlier propagator's) comes back unchanged."""
     given = Context({"marker": 1})
     headers = scope(("traceparent", f"00-{'0' * 32}-{PARENT}-01"), ("tracestate", "foo=1"))
-    assert PROPAGATOR.extract(headers, given, getter=SCOPE_HEADERS) is given
+    assert PROPAGATOR.extract(RequestHeaders(headers), given, getter=HEADER_GETTER) is given
 
 
 def test_random_flag_is_carried_to_the_next_hop() -> None:
     """The Level 2 random flag of the incoming traceparent is set on the traceparent sent onwards."""
     tracer = TracerProvider().get_tracer(__name__)
-    ctx = PROPAGATOR.extract(scope(("traceparent", f"00-{TRACE}-{PARENT}-02")), getter=SCOPE_HEADERS)
+    ctx = PROPAGATOR.extract(
+        RequestHeaders(scope(("traceparent", f"00-{TRACE}-{PARENT}-02"))), getter=HEADER_GETTER
+    )
     with tracer.start_as_current_span("hop", context=ctx):
         carrier: dict[str, str] = {}
         PROPAGATOR.inject(carrier)
@@ -312,7 +314,7 @@ XRAY = ("x-amzn-trace-id", f"Root=1-{XRAY_TRACE[:8]}-{XRAY_TRACE[8:]};Parent=539
 
 def composite_extract(*headers: tuple[str, str], read_xray_header: bool) -> trace.SpanContext:
     propagator = project_propagator(read_xray_header=read_xray_header)
-    return parent_of(propagator.extract(scope(*headers), getter=SCOPE_HEADERS))
+    return parent_of(propagator.extract(RequestHeaders(scope(*headers)), getter=HEADER_GETTER))
 
 
 def test_composite_reads_the_xray_header_only_when_asked() -> None:
