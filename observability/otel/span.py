@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from time import time_ns
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 
 sdk_log = logging.getLogger("opentelemetry.sdk.trace")  # the SDK's texts, from the SDK's loggers
 attributes_log = logging.getLogger("opentelemetry.attributes")
-_FAST = (str, bool, int, float)
+_SCALARS = frozenset({bool, int, float})
+_SEQUENCES = frozenset({list, tuple})
+_SLOW = object()  # a value only the SDK's container may clean: it warns, stringifies or recurses
 _UNSET = Status(StatusCode.UNSET)
 _END_LOCK = threading.Lock()  # one for all spans: held for two lines, it never contends for long
 
@@ -76,6 +78,8 @@ class LeanSpan(trace_api.Span, ReadableSpan):
         self._instrumentation_scope = scope
         self._instrumentation_info = info
         self._limits = limits
+        self._most = limits.max_span_attributes
+        self._longest = limits.max_span_attribute_length
         self._processor = processor
         self._record_exception = record_exception
         self._set_status_on_exception = set_status_on_exception
@@ -107,8 +111,8 @@ class LeanSpan(trace_api.Span, ReadableSpan):
     def _put(self, key: str, value: types.AnyValue) -> None:
         attributes = self._attributes
         if key in attributes:
-            del attributes[key]
-        elif (most := self._limits.max_span_attributes) is not None and len(attributes) >= most:
+            del attributes[key]  # a rewritten key moves last, as in the SDK's container
+        elif self._most is not None and len(attributes) >= self._most:
             attributes_log.warning(
                 "Attributes dict is full. Dropping the oldest key-value pair from attributes to make "
                 "space for the new key-value pair.",
@@ -117,24 +121,32 @@ class LeanSpan(trace_api.Span, ReadableSpan):
             self._dropped += 1
         attributes[key] = value
 
-    def _fits(self, key: object, value: object) -> bool:
-        if type(key) is not str or not key or type(value) not in _FAST:
-            return False
-        longest = self._limits.max_span_attribute_length
-        return longest is None or type(value) is not str or len(value) <= longest
+    def _clean(self, value: Any) -> Any:
+        """The value as the SDK's container would store it, when it would warn about nothing; else _SLOW."""
+        kind = type(value)
+        if kind in _SCALARS:
+            return value
+        if kind is str:
+            return value if self._longest is None or len(value) <= self._longest else _SLOW
+        if kind is list or kind is tuple:
+            for item in value:
+                if type(item) in _SEQUENCES or self._clean(item) is _SLOW:
+                    return _SLOW
+            return tuple(value)
+        return _SLOW
 
     def set_attribute(self, key: str, value: types.AnyValue) -> None:
         if self._end_time is not None:
             sdk_log.warning("Setting attribute on ended span.")
-        elif self._limits.max_span_attributes == 0:  # before any check, as the SDK does
+        elif self._most == 0:  # before any check, as the SDK does
             self._dropped += 1
-        elif self._fits(key, value):
-            self._put(key, value)
+        elif type(key) is str and key and (cleaned := self._clean(value)) is not _SLOW:
+            self._put(key, cleaned)
         else:  # cleaned (and warned about) by the SDK's own container
-            cleaned = BoundedAttributes(None, None, False, self._limits.max_span_attribute_length)
-            cleaned[key] = value
-            self._dropped += cleaned.dropped
-            for each, kept in cleaned.items():
+            bounded = BoundedAttributes(None, None, False, self._longest)
+            bounded[key] = value
+            self._dropped += bounded.dropped
+            for each, kept in bounded.items():
                 self._put(each, kept)
 
     def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
@@ -144,14 +156,31 @@ class LeanSpan(trace_api.Span, ReadableSpan):
             self._set_items(attributes)
 
     def _set_items(self, attributes: Mapping[str, types.AnyValue]) -> None:
-        if self._limits.max_span_attributes == 0:
+        if self._most == 0:
             self._dropped += len(attributes)
             return
-        if not all(self._fits(key, value) for key, value in attributes.items()):
-            cleaned = BoundedAttributes(None, attributes, False, self._limits.max_span_attribute_length)
-            self._dropped += len(attributes) - len(cleaned)
-            attributes = cleaned
-        for key, value in attributes.items():
+        cleaned: dict[str, types.AnyValue] = {}
+        longest = self._longest
+        items: Iterable[tuple[Any, Any]] = attributes.items()
+        for key, value in items:
+            if type(key) is not str or not key:
+                break
+            kind = type(value)
+            if kind not in _SCALARS and (kind is not str or (longest is not None and len(value) > longest)):
+                value = self._clean(value)
+                if value is _SLOW:
+                    break
+            cleaned[key] = value
+        else:
+            if not self._attributes and (self._most is None or len(cleaned) <= self._most):
+                self._attributes.update(cleaned)  # a new span's first attributes: nothing to drop
+                return
+            for key, value in cleaned.items():
+                self._put(key, value)
+            return
+        bounded = BoundedAttributes(None, attributes, False, longest)
+        self._dropped += len(attributes) - len(bounded)
+        for key, value in bounded.items():
             self._put(key, value)
 
     def _bounded(self, most: int | None, attributes: types.Attributes) -> BoundedAttributes:

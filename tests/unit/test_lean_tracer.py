@@ -45,6 +45,7 @@ HTTP: dict[str, types.AnyValue] = {
     "http.response.status_code": 200,
     "sampled.ratio": 0.5,
     "cached": False,
+    "tags": ["edge", "public"],
 }
 Scenario = Callable[[trace.Tracer], None]
 
@@ -130,13 +131,24 @@ def view(span: ReadableSpan) -> dict[str, Any]:
     }
 
 
+class Warnings(logging.Handler):
+    """Collects (logger, level, message) of every record."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append((record.name, record.levelno, record.getMessage()))
+
+
 def run_both(
     scenario: Scenario, sampler: Sampler = ALWAYS_ON, limits: Callable[[], SpanLimits | None] = lambda: None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The scenario on a plain SDK provider and on a lean one: what each exported."""
-    views = []
+    """The scenario on a plain SDK provider and on a lean one: what each exported (and warned: the same)."""
+    views, warned = [], []
     for cls in (TracerProvider, LeanTracerProvider):
-        exporter = InMemorySpanExporter()
+        exporter, warnings = InMemorySpanExporter(), Warnings()
         provider = cls(
             sampler=sampler,
             resource=Resource.create({"service.name": "gateway"}),
@@ -145,8 +157,15 @@ def run_both(
             shutdown_on_exit=False,
         )
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-        scenario(provider.get_tracer("tests.lean", "1.2", "https://schema", {"scope.attr": "x"}))
+        tracer = provider.get_tracer("tests.lean", "1.2", "https://schema", {"scope.attr": "x"})
+        logging.getLogger().addHandler(warnings)
+        try:
+            scenario(tracer)
+        finally:
+            logging.getLogger().removeHandler(warnings)
         views.append([view(span) for span in exporter.get_finished_spans()])
+        warned.append(warnings.seen)
+    assert warned[0] == warned[1]
     return views[0], views[1]
 
 
@@ -158,6 +177,13 @@ def request_scenario(tracer: trace.Tracer) -> None:
     server = tracer.start_span("GET", context=remote(), kind=SpanKind.SERVER, attributes=HTTP)
     server.set_attribute("http.route", "/api/activities/@{handle}")  # rewritten: moves last
     server.set_attribute("aws.log.group.names", ["/cruddur/gateway", "/cruddur/users"])
+    for key, value in {
+        "mixed": [1, "a", 2.0],
+        "nested": [[1], (2,)],
+        "empty": [],
+        "gaps": ["a", None],
+    }.items():
+        server.set_attribute(key, value)  # type: ignore[arg-type]
     server.set_attribute("opaque", object())  # type: ignore[arg-type]  # the SDK keeps None for a value it cannot stringify
     server.set_attribute("", "empty key")  # dropped and counted
     server.set_attributes({"raw": b"bytes", "flags": [True, False], 7: "int key", "fine": 1.5})  # type: ignore[dict-item]
