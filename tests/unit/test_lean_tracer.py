@@ -25,10 +25,12 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
 from opentelemetry.util import types
 
+from observability.otel.encoding import encode
 from observability.otel.provider import build_tracer_provider
 from observability.otel.span import LeanSpan
 from observability.otel.tracer import LeanTracerProvider
 from observability.settings import TelemetrySettings
+from observability.xray.sdk.recorder import _parent_of
 
 REMOTE = SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, True, TraceFlags(1))
 UNSAMPLED_REMOTE = SpanContext(0x4BF92F3577B34DA6A3CE929D0E0E4736, 0x00F067AA0BA902B7, True, TraceFlags(0))
@@ -425,3 +427,33 @@ def test_the_project_provider_is_lean_and_exports() -> None:
     [exported] = exporter.get_finished_spans()
     assert exported.resource.attributes["service.name"] == "users"
     provider.shutdown()
+
+
+def timed_scenario(tracer: trace.Tracer) -> None:
+    server = tracer.start_span(
+        "GET", remote(), SpanKind.SERVER, HTTP, [Link(REMOTE, {"n": 1})], start_time=10
+    )
+    server.set_attribute("aws.log.group.names", ["/cruddur/gateway"])
+    server.add_event("enqueued", {"depth": 3}, timestamp=11)
+    server.set_status(StatusCode.ERROR, "boom")
+    server.end(end_time=20)
+
+
+def test_the_otlp_encoder_writes_the_same_bytes_for_both() -> None:
+    """With the same times, `observability.otel.encoding` encodes a lean span to the SDK span's bytes."""
+    encoded = []
+    for cls in (TracerProvider, LeanTracerProvider):
+        exporter = InMemorySpanExporter()
+        provider = cls(resource=Resource.create({"service.name": "gateway"}), id_generator=FixedIds())
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        timed_scenario(provider.get_tracer("tests.lean", "1.2"))
+        encoded.append(encode(exporter.get_finished_spans()))
+    assert encoded[0] == encoded[1] and b"/cruddur/gateway" in encoded[1]
+
+
+def test_the_xray_mirror_finds_a_lean_spans_remote_parent() -> None:
+    """The aws-xray-sdk mirror reads the OTel parent off a lean span as it did off the SDK's."""
+    for cls in (TracerProvider, LeanTracerProvider):
+        span = cls(id_generator=FixedIds()).get_tracer("t").start_span("GET", context=remote())
+        assert _parent_of(span) == f"{REMOTE.span_id:016x}"
+        span.end()
