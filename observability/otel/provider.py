@@ -1,6 +1,7 @@
 """OpenTelemetry for one process: the sampler and the tracer provider, with every span processor.
 
-The provider uses the X-Ray-compatible id generator, so every trace id is also an X-Ray trace id.
+The provider uses the X-Ray-compatible id generator, so every trace id is also an X-Ray trace id,
+and is a `LeanTracerProvider` (`observability.otel.tracer`): the SDK's provider with cheaper spans.
 Settings come from `observability.settings.TelemetrySettings`; nothing here reads the environment.
 """
 
@@ -23,6 +24,7 @@ from opentelemetry.sdk.trace.sampling import (
 )
 
 from observability.otel.fanout import Destination, FanOutExporter, FanOutProcessor
+from observability.otel.tracer import LeanTracerProvider
 from observability.settings import TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -80,7 +82,7 @@ def build_tracer_provider(
     if settings.cloudwatch_log_group:
         attributes["aws.log.group.names"] = [settings.cloudwatch_log_group]  # X-Ray's pivot to the logs
     resource = Resource.create(attributes)
-    provider = TracerProvider(
+    provider = LeanTracerProvider(
         resource=resource,
         sampler=sampler or build_sampler(settings),
         id_generator=AwsXRayIdGenerator(),

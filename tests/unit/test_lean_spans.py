@@ -13,8 +13,18 @@ from opentelemetry.trace import SpanKind, StatusCode
 from observability.otel import server_span
 from observability.otel.client_span import ClientSpanTransport
 from observability.otel.propagation import use_project_propagation
+from observability.otel.tracer import LeanTracerProvider
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+PROVIDER: type[TracerProvider] = LeanTracerProvider
+
+
+@pytest.fixture(autouse=True, params=[TracerProvider, LeanTracerProvider], ids=["sdk-tracer", "lean-tracer"])
+def provider_class(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs on the SDK's tracer provider and on the project's lean one."""
+    monkeypatch.setattr(f"{__name__}.PROVIDER", request.param)
 
 
 @pytest.fixture
@@ -23,7 +33,7 @@ def exporter() -> InMemorySpanExporter:
 
 
 def provider_for(exporter: InMemorySpanExporter) -> TracerProvider:
-    provider = TracerProvider()
+    provider = PROVIDER()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return provider
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from opentelemetry.sdk.trace import Span as SdkSpan
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import Span, SpanContext
 
 from observability.xray.header import incoming_header, xray_trace_id
@@ -122,7 +122,7 @@ def _parent_of(span: Span) -> str | None:
     header = incoming_header()
     if header is not None and header.trace_id == context.trace_id:
         return f"{header.parent:016x}" if header.parent is not None else None
-    parent = span.parent if isinstance(span, SdkSpan) else None
+    parent = span.parent if isinstance(span, ReadableSpan) else None  # the SDK's span or a LeanSpan
     return f"{parent.span_id:016x}" if parent is not None and parent.is_valid else None
 
 
