@@ -7,7 +7,8 @@ semantic convention sets, and HTTP metrics on a no-op meter. This one makes the 
 query values redacted, `http.status_code`), status (ERROR for a 4xx or 5xx, or an exception,
 recorded as an event); and it writes the trace headers (`traceparent`, `tracestate`, `baggage`,
 and `X-Amzn-Trace-Id` with X-Ray on) with the process's propagator, inside the span. In an unsampled
-trace no client span is made (it would not be recorded): the headers carry the current span.
+trace no client span is made (it would not be recorded): the headers name a new span id of the same
+trace, so each call still has a parent id of its own (W3C: the suite's "multiple requests" tests).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import httpx
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import http_status_to_status_code
 from opentelemetry.propagate import inject
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import SpanKind, Status
 from opentelemetry.util.http import redact_url
 
@@ -34,10 +36,20 @@ class ClientSpanTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, tracer_provider: trace.TracerProvider) -> None:
         self.inner = inner
         self.tracer = tracer_provider.get_tracer(__name__)
+        self.ids: IdGenerator = getattr(tracer_provider, "id_generator", None) or RandomIdGenerator()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if in_unsampled_trace():
-            inject(request.headers)
+            # What the tracer would make here, without asking the sampler: an unsampled child.
+            parent = trace.get_current_span().get_span_context()
+            hop = trace.SpanContext(
+                parent.trace_id,
+                self.ids.generate_span_id(),
+                is_remote=False,
+                trace_flags=parent.trace_flags,
+                trace_state=parent.trace_state,
+            )
+            inject(request.headers, context=trace.set_span_in_context(trace.NonRecordingSpan(hop)))
             return await self.inner.handle_async_request(request)
         method = sanitize_method(request.method.strip())
         attributes = {"http.method": method, "http.url": redact_url(str(request.url))}

@@ -99,8 +99,8 @@ class XRayPropagator(TextMapPropagator):
 
     It is the header's only writer: on a call, the current span is the client span, so `Parent` is
     the id X-Ray knows that call by (the subsegment's, on the SDK path), and an unsampled trace still
-    forwards its real trace id with `Sampled=0`. Put it before `tracecontext` in a composite, so a
-    valid `traceparent` wins when both are present.
+    forwards its real trace id with `Sampled=0` (and, making no client span, a new `Parent` id). Put
+    it before `tracecontext` in a composite, so a valid `traceparent` wins when both are present.
     """
 
     def extract(

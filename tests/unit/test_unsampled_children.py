@@ -1,4 +1,6 @@
-"""In an unsampled trace no child span is made (client, database, a service's own): none would be recorded."""
+"""In an unsampled trace no child span is made (client, database, a service's own): none would be recorded.
+
+A call still names a parent id of its own (W3C), made without the tracer."""
 
 from __future__ import annotations
 
@@ -70,8 +72,8 @@ def unsampled() -> NonRecordingSpan:
     return NonRecordingSpan(SpanContext(TRACE_ID, SPAN_ID, is_remote=False, trace_flags=TraceFlags(0)))
 
 
-async def call(provider: TracerProvider) -> httpx.Headers:
-    """The headers one call through the client span transport sent."""
+async def calls(provider: TracerProvider, count: int = 1) -> list[httpx.Headers]:
+    """The headers each of `count` calls through the client span transport sent."""
     seen: list[httpx.Headers] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -81,16 +83,23 @@ async def call(provider: TracerProvider) -> httpx.Headers:
     use_project_propagation(read_xray_header=False)
     transport = ClientSpanTransport(httpx.MockTransport(answer), provider)
     async with httpx.AsyncClient(transport=transport, base_url="http://users") as client:
-        await client.get("/users")
-    return seen[0]
+        for _ in range(count):
+            await client.get("/users")
+    return seen
 
 
-async def test_unsampled_call_carries_the_current_span_and_makes_no_client_span() -> None:
-    """Under an unsampled span the call's `traceparent` names that span, and the sampler is never asked."""
+async def test_unsampled_calls_each_name_a_new_parent_id_without_a_client_span() -> None:
+    """Under an unsampled span each call carries the trace, unsampled, with a parent id of its own;
+    the sampler is never asked and nothing is exported."""
     provider, sampler, exporter = traced()
     with current(unsampled()):
-        headers = await call(provider)
-    assert headers["traceparent"] == f"00-{TRACE_ID:032x}-{SPAN_ID:016x}-00"
+        sent = await calls(provider, 3)
+    parents = [headers["traceparent"].split("-") for headers in sent]
+    assert {(version, trace_id, flags) for version, trace_id, _, flags in parents} == {
+        ("00", f"{TRACE_ID:032x}", "00")
+    }
+    ids = {parent_id for _, _, parent_id, _ in parents}
+    assert len(ids) == 3 and f"{SPAN_ID:016x}" not in ids
     assert sampler.asked == 0
     assert exporter.get_finished_spans() == ()
 
@@ -100,7 +109,7 @@ async def test_sampled_call_still_makes_its_client_span() -> None:
     provider, sampler, exporter = traced()
     parent = provider.get_tracer("test").start_span("GET /api")
     with current(parent):
-        headers = await call(provider)
+        (headers,) = await calls(provider)
     (client_span,) = exporter.get_finished_spans()
     assert client_span.kind is SpanKind.CLIENT
     assert client_span.parent is not None and client_span.parent.span_id == parent.get_span_context().span_id
