@@ -187,9 +187,9 @@ class Telemetry:
         """
         sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
         if self.tracer_provider is not None:
-            db.trace_engine(sync, self.tracer_provider)
             if self.faults.active:
-                fault_db.slow_queries(sync)  # after the tracing listener: inside its span
+                fault_db.slow_queries(sync)  # wrapped first, so it runs inside the statement's span
+            db.trace_engine(sync, self.tracer_provider)
         if self.xray_sdk is not None:
             sdk.record_engine(sync, self.xray_sdk)
 

@@ -1,10 +1,10 @@
 """The slow query: a request's first database statement waits inside its own span, without blocking the loop.
 
-The fault middleware leaves the fault pending in a context variable; the engine's
-`before_cursor_execute` listener (added after the tracing one, so the statement's span has started)
-takes it, marks that span and waits. In a worker thread (SQLite: each unit of work runs in one, off
-the loop) it sleeps there; under an async engine the listener runs in SQLAlchemy's greenlet, where
-`await_only` hands the sleep to the event loop instead of blocking it.
+The fault middleware leaves the fault pending in a context variable; the engine's statement call
+(wrapped before the tracing one, so it runs inside the statement's span, then current) takes it,
+marks that span and waits. In a worker thread (SQLite: each unit of work runs in one, off the loop)
+it sleeps there; under an async engine the call runs in SQLAlchemy's greenlet, where `await_only`
+hands the sleep to the event loop instead of blocking it.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.util import await_only
 
 from observability.faults.grammar import Fault
 from observability.faults.record import fired
-from observability.otel.db import statement_span
+from observability.otel.db import StatementCall, wrap_statements
 
 log = logging.getLogger("cruddur.faults")
 
@@ -45,26 +44,32 @@ def slow_queries(engine: Engine) -> None:
     """Let a pending `slow_query` fault delay the next statement `engine` runs, inside its span.
 
     Args:
-        engine: a sync engine (for an `AsyncEngine`, its `sync_engine`), already traced.
+        engine: a sync engine (for an `AsyncEngine`, its `sync_engine`), traced after this.
     """
 
-    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        waiting = pending.get()
-        if waiting is None or waiting.fault is None:
-            return
-        fault, waiting.fault = waiting.fault, None  # once per request
-        seconds = waiting.seconds(fault)
-        span = statement_span(context) or trace.get_current_span()
-        fired(fault, waiting.service, span, seconds=seconds)
-        if not _on_event_loop():
-            time.sleep(seconds)  # a worker thread: the loop serves other requests meanwhile
-            return
-        try:
-            await_only(asyncio.sleep(seconds))
-        except Exception:  # a sync engine on the loop's own thread: no way to wait without blocking
-            log.warning("slow_query on the event loop's thread needs an async engine: not applied")
+    def delayed(call: StatementCall) -> StatementCall:
+        def run(cursor: Any, statement: str, *rest: Any, **options: Any) -> Any:
+            waiting = pending.get()
+            if waiting is not None and waiting.fault is not None:
+                fault, waiting.fault = waiting.fault, None  # once per request
+                _wait(fault, waiting)
+            return call(cursor, statement, *rest, **options)
 
-    event.listen(engine, "before_cursor_execute", before)
+        return run
+
+    wrap_statements(engine, delayed)
+
+
+def _wait(fault: Fault, waiting: Pending) -> None:
+    seconds = waiting.seconds(fault)
+    fired(fault, waiting.service, trace.get_current_span(), seconds=seconds)
+    if not _on_event_loop():
+        time.sleep(seconds)  # a worker thread: the loop serves other requests meanwhile
+        return
+    try:
+        await_only(asyncio.sleep(seconds))
+    except Exception:  # a sync engine on the loop's own thread: no way to wait without blocking
+        log.warning("slow_query on the event loop's thread needs an async engine: not applied")
 
 
 def _on_event_loop() -> bool:

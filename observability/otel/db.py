@@ -1,30 +1,44 @@
-"""Database spans from SQLAlchemy's engine events: statement text only, never the parameters.
+"""Database spans around each statement the driver runs: statement text only, never the parameters.
 
 The contrib SQLAlchemy instrumentor is process-global (one instrumentation per process, whatever the
-engine) and declines SQLAlchemy 2.1; listening on each engine keeps the provider explicit.
+engine) and declines SQLAlchemy 2.1; wrapping each engine's own statement calls keeps the provider
+explicit. The span is made where the engine hands a statement to the driver (its dialect's
+`do_execute`, `do_executemany` and `do_execute_no_params`), not from engine events: an engine with any
+event listener runs SQLAlchemy's event dispatch on every statement, sampled or not, which cost
+30-40 us a statement on this machine against the span itself (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, ExceptionContext
+from sqlalchemy.engine import Engine
 
-_SPAN = "_cruddur_span"
+StatementCall = Callable[..., Any]  # a dialect's do_execute(cursor, statement, ...) and its siblings
+_CALLS = ("do_execute", "do_executemany", "do_execute_no_params")
 
 
-def statement_span(context: Any) -> trace.Span | None:
-    """The span of the statement an execution context runs, while it runs (None if untraced)."""
-    span = getattr(context, _SPAN, None)
-    return span if isinstance(span, trace.Span) else None
+def wrap_statements(engine: Engine, wrap: Callable[[StatementCall], StatementCall]) -> None:
+    """Put `wrap(call)` in place of each of the engine's statement calls (a later wrap runs first).
+
+    Args:
+        engine: a sync engine (for an `AsyncEngine`, its `sync_engine`); its dialect is its own.
+        wrap: makes a call that takes (cursor, statement, ...) and ends by calling the one it wraps.
+    """
+    dialect = engine.dialect
+    for name in _CALLS:
+        setattr(dialect, name, wrap(getattr(dialect, name)))
 
 
 def trace_engine(engine: Engine, tracer_provider: trace.TracerProvider) -> None:
-    """Make every statement the engine runs a client span under the current span, when that one records.
+    """Make every statement the engine runs a client span, current while it runs, under a recording span.
+
+    Start-up and seeding run outside any request, and under an unsampled span the statement's span
+    would not be recorded either (`observability.otel.sampling.in_unsampled_trace`): no span then.
 
     Args:
         engine: a sync engine (for an `AsyncEngine`, its `sync_engine`).
@@ -48,30 +62,23 @@ def trace_engine(engine: Engine, tracer_provider: trace.TracerProvider) -> None:
         }
         return f"{operation} {namespace.rsplit('/', 1)[-1]}".strip(), attributes
 
-    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if context is None or not trace.get_current_span().is_recording():
-            # Start-up and seeding run outside any request: no orphan traces for them. Under an
-            # unsampled span the statement's span would not be recorded either (`in_unsampled_trace`).
-            return
-        name, attributes = describe(statement)
-        setattr(context, _SPAN, tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes))
+    def traced(call: StatementCall) -> StatementCall:
+        def run(cursor: Any, statement: str, *rest: Any, **options: Any) -> Any:
+            if not trace.get_current_span().is_recording():
+                return call(cursor, statement, *rest, **options)
+            name, attributes = describe(statement)
+            span = tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+            token = context.attach(trace.set_span_in_context(span))
+            try:
+                return call(cursor, statement, *rest, **options)
+            except Exception as error:
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                span.set_attribute("error.type", type(error).__qualname__)
+                raise
+            finally:
+                context.detach(token)
+                span.end()
 
-    def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        span = getattr(context, _SPAN, None)
-        if span is not None:
-            span.end()
-            setattr(context, _SPAN, None)
+        return run
 
-    def failed(exception_context: ExceptionContext) -> None:
-        span = getattr(exception_context.execution_context, _SPAN, None)
-        if span is None:
-            return
-        error = exception_context.original_exception
-        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-        span.set_attribute("error.type", type(error).__qualname__)
-        span.end()
-        setattr(exception_context.execution_context, _SPAN, None)
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    event.listen(engine, "handle_error", failed)
+    wrap_statements(engine, traced)
