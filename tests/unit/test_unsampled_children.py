@@ -4,49 +4,38 @@ A call still names a parent id of its own (W3C), made without the tracer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 from opentelemetry import context, trace
-from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, TraceFlags
-from opentelemetry.trace.span import TraceState
-from opentelemetry.util.types import Attributes
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, SamplingResult
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from sqlalchemy import create_engine, text
 
 from observability.otel.client_span import ClientSpanTransport
 from observability.otel.db import trace_engine
 from observability.otel.propagation import use_project_propagation
+from observability.otel.sampling import Candidate, DecidingSampler
 from observability.telemetry import Telemetry
 
 TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
 SPAN_ID = 0xB7AD6B7169203331
 
 
-class CountingSampler(Sampler):
+class CountingSampler(DecidingSampler):
     """The parent-based sampler the services use, counting the spans it is asked about."""
 
     def __init__(self) -> None:
         self.asked = 0
         self.inner = ParentBased(ALWAYS_ON)
 
-    def should_sample(
-        self,
-        parent_context: Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        trace_state: TraceState | None = None,
-    ) -> SamplingResult:
+    def decide(self, candidate: Candidate) -> SamplingResult:
         self.asked += 1
-        return self.inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        return self.inner.should_sample(*candidate)
 
     def get_description(self) -> str:
         return "CountingSampler"
