@@ -72,9 +72,10 @@ def scrub_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
 _CACHED_UP_TO = 512  # characters: a request's URL repeats; a huge one is scrubbed afresh, never kept
 
 
-def _cached(scrub: Callable[[str], str]) -> Callable[[str], str]:
+def cached_when_short(scrub: Callable[[str], str]) -> Callable[[str], str]:
     """`scrub` with a bounded cache for short inputs: every request scrubs its URL three or four times
-    (span attributes, access line), and a service sees the same few URLs over and over."""
+    (span attributes, access line, the call's client span), and a service sees the same few URLs over
+    and over."""
     cached = functools.lru_cache(maxsize=1_024)(scrub)
 
     @functools.wraps(scrub)
@@ -84,7 +85,7 @@ def _cached(scrub: Callable[[str], str]) -> Callable[[str], str]:
     return scrub_maybe_cached
 
 
-@_cached
+@cached_when_short
 def scrub_query(query: str) -> str:
     """A query string with the values of secret parameters (and secret-shaped values) redacted."""
     if not query:
@@ -93,13 +94,13 @@ def scrub_query(query: str) -> str:
     return urlencode([(k, REDACTED if is_secret_name(k) else scrub_text(v)) for k, v in pairs], safe="[]")
 
 
-@_cached
+@cached_when_short
 def scrub_path(path: str) -> str:
     """A URL path with secret-shaped segments (JWTs, AWS key ids) redacted."""
     return scrub_text(path)
 
 
-@_cached
+@cached_when_short
 def scrub_url(url: str) -> str:
     """A URL (absolute, or a target `path?query`) with user info dropped and path and query scrubbed."""
     try:

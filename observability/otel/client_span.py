@@ -23,6 +23,10 @@ from opentelemetry.util.http import redact_url
 
 from observability.otel.sampling import in_unsampled_trace
 from observability.otel.server_span import sanitize_method
+from observability.redact import cached_when_short
+
+# The contrib transport's redaction (credentials, signed query values), cached: calls repeat their URLs.
+_redacted_url = cached_when_short(redact_url)
 
 
 class ClientSpanTransport(httpx.AsyncBaseTransport):
@@ -52,7 +56,7 @@ class ClientSpanTransport(httpx.AsyncBaseTransport):
             inject(request.headers, context=trace.set_span_in_context(trace.NonRecordingSpan(hop)))
             return await self.inner.handle_async_request(request)
         method = sanitize_method(request.method.strip())
-        attributes = {"http.method": method, "http.url": redact_url(str(request.url))}
+        attributes = {"http.method": method, "http.url": _redacted_url(str(request.url))}
         name = "HTTP" if method == "_OTHER" else method
         with self.tracer.start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes) as span:
             inject(request.headers)
