@@ -74,6 +74,7 @@ class Telemetry:
     otlp_endpoint: str | None = None
     faults: FaultOptions = field(default_factory=lambda: FaultOptions(active=False))
     _noop: trace.NoOpTracerProvider = field(default_factory=trace.NoOpTracerProvider, repr=False)
+    _tracer: trace.Tracer | None = field(default=None, repr=False)  # the services' own, made on first use
 
     def instrument_app(self, app: FastAPI, *, edge: bool = False, identify: Identify | None = None) -> None:
         """Every middleware the app needs, in the one right order, and its lifespan's flush and close.
@@ -198,7 +199,11 @@ class Telemetry:
         current span itself in an unsampled trace, where a new one would not be recorded either)."""
         if in_unsampled_trace():
             return nullcontext(trace.get_current_span())
-        tracer = (self.tracer_provider or self._noop).get_tracer(f"services.{self.service_name}")
+        tracer = self._tracer
+        if tracer is None:  # once: a provider's get_tracer costs about as much as a span
+            tracer = self._tracer = (self.tracer_provider or self._noop).get_tracer(
+                f"services.{self.service_name}"
+            )
         return tracer.start_as_current_span(name)
 
     def active(self) -> list[str]:

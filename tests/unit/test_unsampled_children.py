@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 from opentelemetry import context, trace
@@ -135,3 +136,22 @@ def test_service_span_in_an_unsampled_trace_is_the_current_span() -> None:
         assert inside.is_recording()  # type: ignore[attr-defined]
     (enrich,) = exporter.get_finished_spans()
     assert enrich.name == "activities.enrich_authors"
+
+
+def test_service_spans_come_from_one_tracer_asked_for_once() -> None:
+    """`Telemetry.span` asks the provider for its tracer once, not once a span (it costs about a span)."""
+    provider, _, exporter = traced()
+    asked: list[str] = []
+    get_tracer = provider.get_tracer
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> trace.Tracer:
+        asked.append(name)
+        return get_tracer(name, *args, **kwargs)
+
+    provider.get_tracer = counting  # type: ignore[method-assign,assignment]
+    telemetry = Telemetry(service_name="activities", tracer_provider=provider)
+    for _ in range(3):
+        with telemetry.span("activities.enrich_authors"):
+            pass
+    assert asked == ["services.activities"]
+    assert [span.name for span in exporter.get_finished_spans()] == ["activities.enrich_authors"] * 3
