@@ -123,8 +123,20 @@ class FanOutExporter(SpanExporter):
 class FanOutProcessor(BatchSpanProcessor):
     """A batch processor whose flush also waits for every destination to post what it was handed."""
 
-    def __init__(self, exporter: FanOutExporter, *, schedule_delay_millis: int, max_queue_size: int) -> None:
-        super().__init__(exporter, schedule_delay_millis=schedule_delay_millis, max_queue_size=max_queue_size)
+    def __init__(
+        self,
+        exporter: FanOutExporter,
+        *,
+        schedule_delay_millis: int,
+        max_queue_size: int,
+        max_export_batch_size: int,
+    ) -> None:
+        super().__init__(
+            exporter,
+            schedule_delay_millis=schedule_delay_millis,
+            max_queue_size=max_queue_size,
+            max_export_batch_size=max_export_batch_size,
+        )
         self.fanout = exporter
 
     def force_flush(self, timeout_millis: int | None = None) -> bool:

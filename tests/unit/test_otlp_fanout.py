@@ -13,6 +13,8 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from observability.otel import encoding, fanout
 from observability.otel.fanout import Destination, FanOutExporter
+from observability.otel.provider import build_tracer_provider
+from observability.settings import TelemetrySettings
 from observability.xray.otlp import build_xray_otlp_exporter
 from tests.e2e.harness import free_port
 from tests.standins.cloudwatch import HungEndpoint
@@ -88,3 +90,18 @@ def test_an_endpoint_that_is_down_holds_a_bounded_queue_and_never_stops_the_othe
         assert time.monotonic() - started < 3.0  # shutdown is bounded even with the endpoint hung
     finally:
         hung.stop()
+
+
+def test_a_queue_smaller_than_a_batch_still_exports(
+    backends: tuple[OtlpReceiver, XrayOtlpReceiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`OTEL_BSP_MAX_QUEUE_SIZE` below 512 makes batches that size, where the SDK refused to start."""
+    plain, _ = backends
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", plain.endpoint)
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "100")
+    provider = build_tracer_provider(TelemetrySettings(), service_name="users")
+    with provider.get_tracer("test").start_as_current_span("GET /users"):
+        pass
+    assert provider.force_flush(5_000)
+    assert [s.name for s in plain.spans] == ["GET /users"]
+    provider.shutdown()
