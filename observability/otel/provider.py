@@ -94,19 +94,24 @@ def build_tracer_provider(
             headers=settings.otlp_headers(),
             timeout=settings.otel_exporter_otlp_timeout / 1000,
         )
-    # A batch is at most the queue (the SDK refuses a larger one: OTEL_BSP_MAX_QUEUE_SIZE below 512).
-    bounds = {
-        "schedule_delay_millis": settings.otel_bsp_schedule_delay,
-        "max_queue_size": settings.otel_bsp_max_queue_size,
-        "max_export_batch_size": min(512, settings.otel_bsp_max_queue_size),
-    }
+    delay, size = settings.otel_bsp_schedule_delay, settings.otel_bsp_max_queue_size
+    batch = min(512, size)  # at most the queue: the SDK refuses a larger batch (a queue below 512)
     if isinstance(exporter, OTLPSpanExporter):
         destinations = [Destination(name, each) for name, each in [("otlp", exporter), *also_to]]
-        provider.add_span_processor(FanOutProcessor(FanOutExporter(destinations), **bounds))
+        fanout = FanOutExporter(destinations)
+        provider.add_span_processor(
+            FanOutProcessor(
+                fanout, schedule_delay_millis=delay, max_queue_size=size, max_export_batch_size=batch
+            )
+        )
     else:
         for each in [exporter, *(other for _, other in also_to)]:
             if each is not None:
-                provider.add_span_processor(BatchSpanProcessor(each, **bounds))
+                provider.add_span_processor(
+                    BatchSpanProcessor(
+                        each, schedule_delay_millis=delay, max_queue_size=size, max_export_batch_size=batch
+                    )
+                )
     for processor in processors:
         provider.add_span_processor(processor)
     return provider
