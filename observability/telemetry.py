@@ -13,6 +13,7 @@ propagator), so a test process can build as many apps as it likes.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -74,7 +75,6 @@ class Telemetry:
     otlp_endpoint: str | None = None
     faults: FaultOptions = field(default_factory=lambda: FaultOptions(active=False))
     _noop: trace.NoOpTracerProvider = field(default_factory=trace.NoOpTracerProvider, repr=False)
-    _tracer: trace.Tracer | None = field(default=None, repr=False)  # the services' own, made on first use
 
     def instrument_app(self, app: FastAPI, *, edge: bool = False, identify: Identify | None = None) -> None:
         """Every middleware the app needs, in the one right order, and its lifespan's flush and close.
@@ -199,12 +199,12 @@ class Telemetry:
         current span itself in an unsampled trace, where a new one would not be recorded either)."""
         if in_unsampled_trace():
             return nullcontext(trace.get_current_span())
-        tracer = self._tracer
-        if tracer is None:  # once: a provider's get_tracer costs about as much as a span
-            tracer = self._tracer = (self.tracer_provider or self._noop).get_tracer(
-                f"services.{self.service_name}"
-            )
-        return tracer.start_as_current_span(name)
+        return self._tracer.start_as_current_span(name)
+
+    @functools.cached_property
+    def _tracer(self) -> trace.Tracer:
+        """The services' own tracer, asked for once (a provider's `get_tracer` costs about a span)."""
+        return (self.tracer_provider or self._noop).get_tracer(f"services.{self.service_name}")
 
     def active(self) -> list[str]:
         """The integrations on in this process, by name (for `/healthz` and the benchmark report)."""
