@@ -42,7 +42,7 @@ from observability.otel import client, db
 from observability.otel.edge import EdgeSampler
 from observability.otel.propagation import use_project_propagation
 from observability.otel.provider import build_sampler, build_tracer_provider
-from observability.otel.sampling import in_unsampled_trace
+from observability.otel.sampling import unsampled_span
 from observability.otel.server import EdgeMiddleware, Identify, server_spans
 from observability.otel.transports import TransportName
 from observability.reporting import Reporting, build_reporting, with_reporting
@@ -197,8 +197,9 @@ class Telemetry:
     def span(self, name: str) -> AbstractContextManager[SpanAttributes]:
         """A span of the service's own, current inside the block (a no-op one when tracing is off, and the
         current span itself in an unsampled trace, where a new one would not be recorded either)."""
-        if in_unsampled_trace():
-            return nullcontext(trace.get_current_span())
+        current = unsampled_span()
+        if current is not None:
+            return nullcontext(current)
         return self._tracer.start_as_current_span(name)
 
     @functools.cached_property

@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import SpanKind, Status
 from opentelemetry.util.http import redact_url
 
-from observability.otel.sampling import in_unsampled_trace
+from observability.otel.sampling import unsampled_span
 from observability.otel.server_span import sanitize_method
 from observability.redact import cached_when_short
 
@@ -43,9 +43,10 @@ class ClientSpanTransport(httpx.AsyncBaseTransport):
         self.ids: IdGenerator = getattr(tracer_provider, "id_generator", None) or RandomIdGenerator()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if in_unsampled_trace():
+        current = unsampled_span()
+        if current is not None:
             # What the tracer would make here, without asking the sampler: an unsampled child.
-            parent = trace.get_current_span().get_span_context()
+            parent = current.get_span_context()
             hop = trace.SpanContext(
                 parent.trace_id,
                 self.ids.generate_span_id(),

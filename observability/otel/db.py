@@ -38,7 +38,7 @@ def trace_engine(engine: Engine, tracer_provider: trace.TracerProvider) -> None:
     """Make every statement the engine runs a client span, current while it runs, under a recording span.
 
     Start-up and seeding run outside any request, and under an unsampled span the statement's span
-    would not be recorded either (`observability.otel.sampling.in_unsampled_trace`): no span then.
+    would not be recorded either (`observability.otel.sampling.unsampled_span`): no span then.
 
     Args:
         engine: a sync engine (for an `AsyncEngine`, its `sync_engine`).

@@ -6,7 +6,7 @@ sampler: `DecidingSampler` gathers them into one `Candidate`, so each writes onl
 
 Every sampler the project builds gives a span its parent's decision (`parentbased_*`, the X-Ray rules'
 `ParentBased`) or decides by the trace id alone (`always_*`, `traceidratio`), so under an unsampled
-span no child is ever recorded: `in_unsampled_trace` lets the client, database and service spans skip
+span no child is ever recorded: `unsampled_span` lets the client, database and service spans skip
 making one (the trace headers then carry the current span), which unsampled requests paid for.
 """
 
@@ -67,7 +67,7 @@ class DecidingSampler(Sampler, ABC):
         """The decision on `candidate`."""
 
 
-def in_unsampled_trace() -> bool:
-    """Whether the current span belongs to a trace this process does not record (valid, not recording)."""
+def unsampled_span() -> trace.Span | None:
+    """The current span when it belongs to a trace this process does not record (valid, not recording)."""
     span = trace.get_current_span()
-    return not span.is_recording() and span.get_span_context().is_valid
+    return span if not span.is_recording() and span.get_span_context().is_valid else None
