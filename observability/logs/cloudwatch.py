@@ -2,9 +2,13 @@
 
 watchtower alone would not do: its constructor raises when CloudWatch is unreachable, its queue is
 unbounded and it sends every 60 s by default. So `CloudWatchHandler.emit` only formats the line and
-puts it in a bounded queue (dropping and counting when full); one background thread builds the boto3
-client and the watchtower handler (retrying with backoff while CloudWatch is unreachable) and feeds
-it, in bursts every `FORWARD_EVERY` seconds, no faster than it sends. Records of botocore, urllib3,
+appends it to a bounded buffer (dropping and counting when full); one background thread builds the
+boto3 client and the watchtower handler (retrying with backoff while CloudWatch is unreachable) and
+feeds it, in bursts every `FORWARD_EVERY` seconds, no faster than it sends. Every line of every
+request passes here, so the path is kept short: a deque, not a `queue.Queue` (no condition to take
+and notify per line), one record reused for every line handed to watchtower (its `emit` keeps only
+the text and the time), watchtower's backlog checked once a burst, and no client-side validation
+of the events watchtower builds itself. Records of botocore, urllib3,
 watchtower and warnings, and anything logged from the shipping threads, never feed the handler: that
 is the `patch_all()` feedback loop.
 """
@@ -12,15 +16,13 @@ is the `patch_all()` feedback loop.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-import time
+from collections import deque
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _IGNORED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "watchtower", "aws_xray_sdk", "py.warnings")
-_STOP = object()
 FORWARD_EVERY = 0.25  # seconds between bursts of lines handed to watchtower (which sends every 5 s)
 
 
@@ -57,8 +59,10 @@ class CloudWatchHandler(logging.Handler):
         self.retention_days = retention_days
         self.dropped = 0
         self._reported_dropped = 0
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        self.queue_size = queue_size
+        self._lines: deque[tuple[str, float]] = deque()  # appends and pops are atomic; bounded in emit
         self._target: Any = None  # the watchtower handler, once CloudWatch answered
+        self._record = logging.makeLogRecord({"name": __name__, "msg": "", "args": None})
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cloudwatch-shipper", daemon=True)
 
@@ -80,11 +84,17 @@ class CloudWatchHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record)
-            self._queue.put_nowait((line, record.created))
-        except queue.Full:
-            self.dropped += 1  # emit runs under the handler's lock; only the counter grows
+            if len(self._lines) >= self.queue_size:
+                self.dropped += 1  # emit runs under the handler's lock; only the counter grows
+                return
+            self._lines.append((line, record.created))
         except Exception:
             self.handleError(record)
+
+    @property
+    def queued(self) -> int:
+        """Lines waiting to be handed to watchtower."""
+        return len(self._lines)
 
     @property
     def connected(self) -> bool:
@@ -99,7 +109,14 @@ class CloudWatchHandler(logging.Handler):
             "logs",
             region_name=self.region,
             endpoint_url=self.endpoint_url,
-            config=Config(connect_timeout=2, read_timeout=3, retries={"total_max_attempts": 1}),
+            # watchtower builds every event itself (an int timestamp, a str message): botocore checking
+            # each one again, batch after batch, was a third of the shipping threads' CPU.
+            config=Config(
+                connect_timeout=2,
+                read_timeout=3,
+                retries={"total_max_attempts": 1},
+                parameter_validation=False,
+            ),
         )
         target = watchtower.CloudWatchLogHandler(
             log_group_name=self.log_group,
@@ -144,24 +161,27 @@ class CloudWatchHandler(logging.Handler):
             # Lines are forwarded in bursts: a wake-up per line (a futex and a GIL hand-over each,
             # three lines a request over the chain) cost more than the shipping itself.
             self._stopping.wait(FORWARD_EVERY)
-            while self._forward_one(timeout=0):
-                pass
+            self._forward()
             self._report_dropped()
         self._drain()
 
-    def _forward_one(self, timeout: float) -> bool:
-        try:
-            item = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return False
-        if item is _STOP:
-            return False
-        line, created = item
-        # watchtower's own queue is unbounded: wait while it holds a full batch (CloudWatch slow).
-        while self._pending() >= self._queue.maxsize and not self._stopping.is_set():
-            time.sleep(0.05)
-        self._target.emit(logging.makeLogRecord({"msg": line, "args": None, "created": created}))
-        return True
+    def _forward(self) -> None:
+        """Hand the buffered lines to watchtower, never more than `queue_size` waiting in its queue.
+
+        watchtower's own queue is unbounded: while it holds a full batch (CloudWatch slow), lines
+        stay in this handler's bounded buffer, where new ones are dropped and counted.
+        """
+        record = self._record
+        while self._lines:
+            room = self.queue_size - self._pending()
+            if room <= 0:
+                if self._stopping.wait(0.05):
+                    return
+                continue
+            for _ in range(min(room, len(self._lines))):
+                # One record for every line: watchtower's emit keeps only its text and its time.
+                record.msg, record.created = self._lines.popleft()
+                self._target.emit(record)
 
     def _pending(self) -> int:
         queues = getattr(self._target, "queues", {}) or {}
@@ -179,18 +199,15 @@ class CloudWatchHandler(logging.Handler):
     def _drain(self) -> None:
         if self._target is None:
             return
-        while self._forward_one(timeout=0):
-            pass
+        record = self._record
+        while self._lines:
+            record.msg, record.created = self._lines.popleft()
+            self._target.emit(record)
         self._target.close()
 
     def close(self, timeout: float = 5.0) -> None:
         """Flush what is queued and stop, waiting at most `timeout` seconds; never raises."""
-        try:
-            if not self._stopping.is_set():
-                self._stopping.set()
-                self._queue.put_nowait(_STOP)
-        except queue.Full:
-            pass
+        self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
         self._report_dropped()

@@ -43,7 +43,7 @@ def test_cloudwatch_queue_is_bounded_and_drops_are_counted() -> None:
     for _ in range(50):
         cloudwatch.handle(record())
     assert time.monotonic() - started < 0.5
-    assert cloudwatch._queue.qsize() == 5 and cloudwatch.dropped == 45
+    assert cloudwatch.queued == 5 and cloudwatch.dropped == 45
 
 
 def test_cloudwatch_ignores_botocore_and_its_own_thread() -> None:
@@ -54,9 +54,9 @@ def test_cloudwatch_ignores_botocore_and_its_own_thread() -> None:
     from_shipper = threading.Thread(target=cloudwatch.handle, args=(record(),), name=cloudwatch._thread.name)
     from_shipper.start()
     from_shipper.join()
-    assert cloudwatch._queue.qsize() == 0
+    assert cloudwatch.queued == 0
     cloudwatch.handle(record("services.users"))
-    assert cloudwatch._queue.qsize() == 1
+    assert cloudwatch.queued == 1
 
 
 def test_unreachable_cloudwatch_neither_delays_start_nor_close() -> None:
@@ -189,3 +189,30 @@ def test_cloudwatch_retention_must_be_a_value_cloudwatch_accepts() -> None:
     with pytest.raises(ValidationError, match="retention periods"):
         LogsSettings(cloudwatch_retention_days=4)
     assert LogsSettings().cloudwatch_retention_days in (1, 3, 5, 7)
+
+
+def test_cloudwatch_events_keep_each_line_and_its_time(
+    moto: CloudWatchStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every line reaches CloudWatch once, in order, with its own text and its record's time."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    group = f"/cruddur/lines-{free_port()}"
+    cloudwatch = CloudWatchHandler(
+        log_group=group,
+        log_stream="users/host",
+        region="us-east-1",
+        endpoint_url=moto.endpoint,
+        send_interval=0.2,
+    )
+    cloudwatch.start()
+    started = time.time() - 60
+    for n in range(30):
+        line = logging.LogRecord("app", logging.INFO, __file__, 1, "line %d", (n,), None)
+        line.created = started + n
+        cloudwatch.handle(line)
+    cloudwatch.close(timeout=10)
+    events = moto.client().get_log_events(logGroupName=group, logStreamName="users/host", startFromHead=True)
+    assert [(e["message"], e["timestamp"]) for e in events["events"]] == [
+        (f"line {n}", int((started + n) * 1000)) for n in range(30)
+    ]
