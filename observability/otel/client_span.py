@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import SpanKind, Status
 from opentelemetry.util.http import redact_url
 
-from observability.otel.sampling import unsampled_span
+from observability.otel.sampling import unsampled_child, unsampled_span
 from observability.otel.server_span import sanitize_method
 from observability.redact import cached_when_short
 
@@ -45,16 +45,8 @@ class ClientSpanTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         current = unsampled_span()
         if current is not None:
-            # What the tracer would make here, without asking the sampler: an unsampled child.
-            parent = current.get_span_context()
-            hop = trace.SpanContext(
-                parent.trace_id,
-                self.ids.generate_span_id(),
-                is_remote=False,
-                trace_flags=parent.trace_flags,
-                trace_state=parent.trace_state,
-            )
-            inject(request.headers, context=trace.set_span_in_context(trace.NonRecordingSpan(hop)))
+            hop = unsampled_child(current.get_span_context(), self.ids)
+            inject(request.headers, context=trace.set_span_in_context(hop))
             return await self.inner.handle_async_request(request)
         method = sanitize_method(request.method.strip())
         attributes = {"http.method": method, "http.url": _redacted_url(str(request.url))}

@@ -18,12 +18,12 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     ALWAYS_ON,
-    ParentBased,
     Sampler,
     TraceIdRatioBased,
 )
 
 from observability.otel.fanout import Destination, FanOutExporter, FanOutProcessor
+from observability.otel.sampling import ParentDecides
 from observability.otel.tracer import LeanTracerProvider
 from observability.settings import TelemetrySettings
 
@@ -45,7 +45,7 @@ def build_sampler(settings: TelemetrySettings) -> Sampler:
         root = ALWAYS_OFF
     else:
         root = TraceIdRatioBased(ratio)
-    return ParentBased(root) if name.startswith("parentbased_") else root
+    return ParentDecides(root) if name.startswith("parentbased_") else root
 
 
 def build_tracer_provider(

@@ -8,17 +8,23 @@ Every sampler the project builds gives a span its parent's decision (`parentbase
 `ParentBased`) or decides by the trace id alone (`always_*`, `traceidratio`), so under an unsampled
 span no child is ever recorded: `unsampled_span` lets the client, database and service spans skip
 making one (the trace headers then carry the current span), which unsampled requests paid for.
+
+A request from an unsampled caller is the same case one step earlier: `ParentDecides` (the
+`ParentBased` the project builds) says before any span is made that the caller's "not sampled"
+stands, so the server span skips the sampler, the request attributes and the span, and carries an
+`unsampled_child` of the caller's span instead, as the tracer would have made.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
+from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
@@ -71,3 +77,65 @@ def unsampled_span() -> trace.Span | None:
     """The current span when it belongs to a trace this process does not record (valid, not recording)."""
     span = trace.get_current_span()
     return span if not span.is_recording() and span.get_span_context().is_valid else None
+
+
+def unsampled_child(parent: trace.SpanContext, ids: IdGenerator) -> trace.NonRecordingSpan:
+    """What the tracer makes under an unsampled `parent`, without asking the sampler: a non-recording
+    span of the same trace, flags and trace state, with a new span id (each hop a parent id of its own).
+
+    Args:
+        parent: the unsampled span's context (local or remote).
+        ids: the provider's id generator.
+    """
+    return trace.NonRecordingSpan(
+        trace.SpanContext(
+            parent.trace_id,
+            ids.generate_span_id(),
+            is_remote=False,
+            trace_flags=parent.trace_flags,
+            trace_state=parent.trace_state,
+        )
+    )
+
+
+# Whether an unsampled remote parent left the decision to this hop (X-Ray's `Sampled=?`): the
+# parent context and the trace id of the span to decide.
+LeftOpen = Callable[[Context | None, int], bool]
+
+
+class _WhenLeftOpen(DecidingSampler):
+    """Under an unsampled remote parent: `root` decides when the parent left it open, else dropped."""
+
+    def __init__(self, root: Sampler, left_open: LeftOpen) -> None:
+        self.root, self.left_open = root, left_open
+
+    def decide(self, candidate: Candidate) -> SamplingResult:
+        if self.left_open(candidate.parent_context, candidate.trace_id):
+            return candidate.decided_by(self.root, candidate.parent_context)
+        return candidate.decided_by(ALWAYS_OFF, candidate.parent_context)
+
+    def get_description(self) -> str:
+        return "WhenLeftOpen"
+
+
+class ParentDecides(ParentBased):
+    """`ParentBased` (root decides at the root, the parent's decision below) that also says, before a
+    span is made, when a caller's "not sampled" stands (`drops_under_remote`).
+
+    Args:
+        root: decides for a span without a parent.
+        left_open: when an unsampled remote parent left the decision to this hop (None: never).
+    """
+
+    def __init__(self, root: Sampler, *, left_open: LeftOpen | None = None) -> None:
+        not_sampled = ALWAYS_OFF if left_open is None else _WhenLeftOpen(root, left_open)
+        super().__init__(root, remote_parent_not_sampled=not_sampled)
+        self._left_open = left_open
+
+    def drops_under_remote(self, parent_context: Context) -> bool:
+        """True when a span continued from the remote parent in `parent_context` is surely dropped:
+        the parent is valid, not sampled, and did not leave the decision to this hop."""
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if not parent.is_valid or not parent.is_remote or parent.trace_flags.sampled:
+            return False
+        return self._left_open is None or not self._left_open(parent_context, parent.trace_id)

@@ -19,13 +19,17 @@ from collections.abc import Callable
 from typing import Any
 
 from opentelemetry import context, trace
+from opentelemetry.context import Context
 from opentelemetry.propagate import extract
 from opentelemetry.propagators.textmap import Getter
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.http import ExcludeList, detect_synthetic_user_agent
 from starlette.applications import Starlette
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from observability.otel.sampling import unsampled_child
 
 RequestHook = Callable[[trace.Span, Scope], None]
 # The methods a span names as they are (RFC 9110, PATCH, QUERY); any other is `_OTHER`, as the contrib
@@ -77,23 +81,32 @@ class _HeaderGetter(Getter[RequestHeaders]):
 HEADER_GETTER = _HeaderGetter()
 
 
-def request_attributes(scope: Scope, headers: RequestHeaders | None = None) -> tuple[str, dict[str, Any]]:
-    """The request's URL (for exclusions) and the span's request attributes, as the contrib ASGI
-    instrumentation names them (`http.method`, `http.target`, `net.peer.ip`...).
+def request_url(scope: Scope, headers: RequestHeaders) -> str:
+    """The request's URL without its query (`scheme://host/path`): what exclusions are matched on."""
+    hosts = headers.getlist("host")
+    host = hosts[0] if hosts else _server_host(scope)
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('path', '')}"
+
+
+def _server_host(scope: Scope) -> str:
+    host, port = scope.get("server") or ("0.0.0.0", 80)
+    return f"{host}:{port}" if str(port) != "80" else str(host)
+
+
+def request_attributes(scope: Scope, headers: RequestHeaders, url: str) -> dict[str, Any]:
+    """The span's request attributes, as the contrib ASGI instrumentation names them (`http.method`,
+    `http.target`, `net.peer.ip`...).
 
     Args:
         scope: the request's ASGI scope.
-        headers: its headers, when already read.
+        headers: its headers.
+        url: its `request_url`.
     """
-    server = scope.get("server") or ("0.0.0.0", 80)
-    port = server[1]
-    server_host = f"{server[0]}:{port}" if str(port) != "80" else str(server[0])
-    headers = headers if headers is not None else RequestHeaders(scope)
+    port = (scope.get("server") or ("0.0.0.0", 80))[1]
     hosts = headers.getlist("host")
     scheme, path = scope.get("scheme", "http"), scope.get("path", "")
-    url = f"{scheme}://{hosts[0] if hosts else server_host}{path}"
     query = scope.get("query_string", b"")
-    attributes: dict[str, Any] = {"http.scheme": scheme, "http.host": server_host}
+    attributes: dict[str, Any] = {"http.scheme": scheme, "http.host": _server_host(scope)}
     if port:
         attributes["net.host.port"] = port
     if scope.get("http_version"):
@@ -115,7 +128,7 @@ def request_attributes(scope: Scope, headers: RequestHeaders | None = None) -> t
     client = scope.get("client")
     if client is not None:
         attributes["net.peer.ip"], attributes["net.peer.port"] = client[0], client[1]
-    return url, attributes
+    return attributes
 
 
 class ServerSpanMiddleware:
@@ -123,32 +136,52 @@ class ServerSpanMiddleware:
 
     Args:
         app: Starlette's `ServerErrorMiddleware` and everything inside it.
-        tracer: the tracer spans come from.
+        tracer_provider: the process's provider (its tracer, id generator and sampler).
         excluded: URLs matching this list (regular expressions, searched) get no span.
         on_request: called with each recording span and the scope, before the app runs.
     """
 
     def __init__(
-        self, app: ASGIApp, *, tracer: trace.Tracer, excluded: ExcludeList, on_request: RequestHook | None
+        self,
+        app: ASGIApp,
+        *,
+        tracer_provider: trace.TracerProvider,
+        excluded: ExcludeList,
+        on_request: RequestHook | None,
     ) -> None:
-        self.app, self.tracer, self.excluded, self.on_request = app, tracer, excluded, on_request
+        self.app, self.excluded, self.on_request = app, excluded, on_request
+        self.tracer = tracer_provider.get_tracer(__name__)
+        self.ids: IdGenerator = getattr(tracer_provider, "id_generator", None) or RandomIdGenerator()
+        # `ParentDecides.drops_under_remote` of the provider's sampler (None for any other sampler).
+        sampler = getattr(tracer_provider, "sampler", None)
+        self.drops_under_remote: Callable[[Context], bool] | None = getattr(
+            sampler, "drops_under_remote", None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = RequestHeaders(scope)
-        url, attributes = request_attributes(scope, headers)
+        url = request_url(scope, headers)
         if self.excluded.url_disabled(url):
             await self.app(scope, receive, send)
             return
-        method = attributes.get("http.method") or "HTTP"
-        token = None
         if trace.get_current_span() is trace.INVALID_SPAN:
             parent, kind = extract(headers, getter=HEADER_GETTER), SpanKind.SERVER
-            token = context.attach(parent)
+            if self.drops_under_remote is not None and self.drops_under_remote(parent):
+                # The caller's "not sampled" stands: no sampler, no attributes, no span of our own.
+                caller = trace.get_current_span(parent).get_span_context()
+                token = context.attach(trace.set_span_in_context(unsampled_child(caller, self.ids), parent))
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    context.detach(token)
+                return
         else:
             parent, kind = context.get_current(), SpanKind.INTERNAL
+        attributes = request_attributes(scope, headers, url)
+        method = attributes.get("http.method") or "HTTP"
         span = self.tracer.start_span(method, context=parent, kind=kind, attributes=attributes)
         recording = span.is_recording()
 
@@ -167,20 +200,18 @@ class ServerSpanMiddleware:
                 name_by_route()  # routing matched by now; what runs inside the span may read the route
             await send(message)
 
+        # One attach: the span in the extracted context. `_RecordExceptions` (inside the 500 handler)
+        # records an error once; the span does not again on its way out.
+        token = context.attach(trace.set_span_in_context(span, parent))
         try:
-            # `_RecordExceptions` (inside the 500 handler) records an error once; not again on its way out.
-            with trace.use_span(
-                span, end_on_exit=False, record_exception=False, set_status_on_exception=False
-            ):
-                if recording and self.on_request is not None:
-                    self.on_request(span, scope)
-                await self.app(scope, receive, send_with_status if recording else send)
+            if recording and self.on_request is not None:
+                self.on_request(span, scope)
+            await self.app(scope, receive, send_with_status if recording else send)
         finally:
             if recording:
                 name_by_route()
             span.end()
-            if token is not None:
-                context.detach(token)
+            context.detach(token)
 
 
 class _RecordExceptions:
@@ -211,7 +242,6 @@ def instrument(
         excluded: comma-separated patterns; a request whose URL matches one gets no span.
         on_request: called with each recording span and the scope, before the app runs.
     """
-    tracer = tracer_provider.get_tracer(__name__)
     excludes = ExcludeList([pattern.strip() for pattern in excluded.split(",") if pattern.strip()])
     build = app.build_middleware_stack
 
@@ -220,7 +250,9 @@ def instrument(
         if not isinstance(stack, ServerErrorMiddleware):  # Starlette changed: keep its stack untraced
             return stack
         errors = ServerErrorMiddleware(_RecordExceptions(stack.app), handler=stack.handler, debug=stack.debug)
-        served = ServerSpanMiddleware(errors, tracer=tracer, excluded=excludes, on_request=on_request)
+        served = ServerSpanMiddleware(
+            errors, tracer_provider=tracer_provider, excluded=excludes, on_request=on_request
+        )
         return ServerErrorMiddleware(served)  # a failure of the span code itself is still a 500
 
     app.build_middleware_stack = types.MethodType(build_middleware_stack, app)  # type: ignore[method-assign]

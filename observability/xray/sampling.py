@@ -13,16 +13,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from opentelemetry.sdk.trace.sampling import (
-    ALWAYS_OFF,
-    Decision,
-    ParentBased,
-    Sampler,
-    SamplingResult,
-)
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace import get_current_span
 
-from observability.otel.sampling import Candidate, DecidingSampler
+from observability.otel.sampling import Candidate, DecidingSampler, ParentDecides
 from observability.xray.header import incoming_header
 
 log = logging.getLogger(__name__)
@@ -71,20 +66,10 @@ class XRayRulesSampler(DecidingSampler):
         return "XRayRulesSampler"
 
 
-class DecideWhenAsked(DecidingSampler):
-    """For an unsampled remote parent: decide by the rules when its `X-Amzn-Trace-Id` left it open."""
-
-    def __init__(self, root: Sampler) -> None:
-        self._root = root
-
-    def decide(self, candidate: Candidate) -> SamplingResult:
-        header = incoming_header(candidate.parent_context)
-        if header is not None and header.sampled is None and header.trace_id == candidate.trace_id:
-            return candidate.decided_by(self._root, candidate.parent_context)
-        return candidate.decided_by(ALWAYS_OFF, candidate.parent_context)
-
-    def get_description(self) -> str:
-        return "DecideWhenAsked"
+def left_open(parent_context: Context | None, trace_id: int) -> bool:
+    """Whether the request's `X-Amzn-Trace-Id` (of this trace) left sampling to this hop (`Sampled=?`)."""
+    header = incoming_header(parent_context)
+    return header is not None and header.sampled is None and header.trace_id == trace_id
 
 
 def build_sampler(rules: RuleSampler, service_name: str) -> Sampler:
@@ -94,8 +79,7 @@ def build_sampler(rules: RuleSampler, service_name: str) -> Sampler:
         rules: an X-Ray SDK sampler (local or centralized).
         service_name: the service name the rules match on.
     """
-    root = XRayRulesSampler(rules, service_name)
-    return ParentBased(root, remote_parent_not_sampled=DecideWhenAsked(root))
+    return ParentDecides(XRayRulesSampler(rules, service_name), left_open=left_open)
 
 
 def rule_sampler(local_rules: dict[str, Any], *, centralized: bool, daemon_address: str | None) -> Any:

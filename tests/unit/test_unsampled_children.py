@@ -1,4 +1,5 @@
-"""In an unsampled trace no child span is made (client, database, a service's own): none would be recorded.
+"""In an unsampled trace no child span is made (client, database, a service's own, nor the server span
+continued from an unsampled caller): none would be recorded.
 
 A call still names a parent id of its own (W3C), made without the tracer."""
 
@@ -10,17 +11,23 @@ from typing import Any
 
 import httpx
 from opentelemetry import context, trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, SamplingResult
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from sqlalchemy import create_engine, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from observability.otel.client_span import ClientSpanTransport
 from observability.otel.db import trace_engine
 from observability.otel.propagation import use_project_propagation
-from observability.otel.sampling import Candidate, DecidingSampler
+from observability.otel.sampling import Candidate, DecidingSampler, ParentDecides
+from observability.otel.server_span import instrument
 from observability.telemetry import Telemetry
 
 TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
@@ -155,3 +162,79 @@ def test_service_spans_come_from_one_tracer_asked_for_once() -> None:
             pass
     assert asked == ["services.activities"]
     assert [span.name for span in exporter.get_finished_spans()] == ["activities.enrich_authors"] * 3
+
+
+class CountingParentDecides(ParentDecides):
+    """The services' sampler (`ParentDecides`), counting the spans it is asked about."""
+
+    asked = 0
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        self.asked += 1
+        return super().should_sample(*args, **kwargs)
+
+
+async def serve(traceparent: str) -> tuple[CountingParentDecides, InMemorySpanExporter, dict[str, Any]]:
+    """One request with `traceparent` to an app with server spans that calls downstream once."""
+    sampler, exporter = CountingParentDecides(ALWAYS_ON), InMemorySpanExporter()
+    provider = TracerProvider(sampler=sampler)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    seen: dict[str, Any] = {}
+
+    async def route(request: Request) -> JSONResponse:
+        seen["current"] = trace.get_current_span().get_span_context()
+        (headers,) = await calls(provider)
+        seen["downstream"] = headers["traceparent"]
+        return JSONResponse({})
+
+    app = Starlette(routes=[Route("/activities/home", route)])
+    instrument(app, provider, excluded="/healthz", on_request=None)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://activities") as client:
+        answer = await client.get("/activities/home", headers={"traceparent": traceparent})
+    assert answer.status_code == 200
+    return sampler, exporter, seen
+
+
+async def test_request_from_an_unsampled_caller_asks_no_sampler_and_makes_no_span() -> None:
+    """A caller's `-00` stands: no sampler call, no span; the request runs in the caller's trace under
+    a new span id, which the downstream call names with a parent id of its own."""
+    sampler, exporter, seen = await serve(f"00-{TRACE_ID:032x}-{SPAN_ID:016x}-00")
+    assert sampler.asked == 0
+    assert exporter.get_finished_spans() == ()
+    current = seen["current"]
+    assert (current.trace_id, current.is_remote, current.trace_flags.sampled) == (TRACE_ID, False, False)
+    assert current.span_id != SPAN_ID
+    _, trace_id, parent_id, flags = seen["downstream"].split("-")
+    assert (trace_id, flags) == (f"{TRACE_ID:032x}", "00")
+    assert parent_id not in (f"{SPAN_ID:016x}", f"{current.span_id:016x}")
+
+
+async def test_request_from_a_sampled_caller_still_makes_its_server_span() -> None:
+    """A caller's `-01`: the sampler is asked and the server span continues the caller's trace."""
+    sampler, exporter, seen = await serve(f"00-{TRACE_ID:032x}-{SPAN_ID:016x}-01")
+    server = next(span for span in exporter.get_finished_spans() if span.kind is SpanKind.SERVER)
+    assert server.context.trace_id == TRACE_ID and server.parent is not None
+    assert server.parent.span_id == SPAN_ID and seen["current"].span_id == server.context.span_id
+    assert sampler.asked >= 1
+
+
+def test_parent_decides_drops_only_an_unsampled_remote_parent_that_left_nothing_open() -> None:
+    """`drops_under_remote` holds for an unsampled remote parent, not for a sampled, local or missing one,
+    nor when the parent left the decision to this hop."""
+
+    def under(span_id: int, *, remote: bool, sampled: bool) -> Context:
+        flags = TraceFlags(TraceFlags.SAMPLED if sampled else 0)
+        parent = SpanContext(TRACE_ID, span_id, is_remote=remote, trace_flags=flags)
+        return trace.set_span_in_context(NonRecordingSpan(parent))
+
+    sampler = ParentDecides(ALWAYS_ON)
+    assert sampler.drops_under_remote(under(SPAN_ID, remote=True, sampled=False))
+    assert not sampler.drops_under_remote(under(SPAN_ID, remote=True, sampled=True))
+    assert not sampler.drops_under_remote(under(SPAN_ID, remote=False, sampled=False))
+    assert not sampler.drops_under_remote(under(0, remote=True, sampled=False))  # invalid
+    assert not sampler.drops_under_remote(Context())
+    opened = ParentDecides(ALWAYS_ON, left_open=lambda context, trace_id: trace_id == TRACE_ID)
+    assert not opened.drops_under_remote(under(SPAN_ID, remote=True, sampled=False))
+    result = opened.should_sample(under(SPAN_ID, remote=True, sampled=False), TRACE_ID, "GET")
+    assert result.decision.is_sampled()  # left open: the root (ALWAYS_ON) decided
