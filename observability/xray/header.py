@@ -37,6 +37,8 @@ HEADER = "X-Amzn-Trace-Id"
 MAX_LENGTH = 256
 _ROOT = re.compile(r"^1-([0-9a-f]{8})-([0-9a-f]{24})$")
 _PARENT = re.compile(r"^[0-9a-f]{16}$")
+# The form every hop of this project (and the X-Ray SDKs) writes: one match instead of a parse.
+_CANONICAL = re.compile(r"Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=([01?])")
 _INCOMING = otel_context.create_key("xray-incoming-header")
 
 
@@ -64,6 +66,12 @@ def parse_header(value: str | None) -> TraceHeader | None:
     """The header's trace, or None when it is malformed (see the module docstring)."""
     if not value or len(value) > MAX_LENGTH:
         return None
+    canonical = _CANONICAL.fullmatch(value)
+    if canonical is not None:
+        trace_id, parent, sampled = int(canonical[1] + canonical[2], 16), int(canonical[3], 16), canonical[4]
+        if not trace_id or not parent:
+            return None
+        return TraceHeader(trace_id, parent, None if sampled == "?" else sampled == "1")
     fields: dict[str, str] = {}
     for part in value.split(";"):
         key, sep, item = part.strip().partition("=")

@@ -30,10 +30,14 @@ PARENT = "53995c3f42cd8ad8"
         (f"Root={ROOT}", TraceHeader(TRACE, None, None)),
         (f"Root={ROOT};Parent={PARENT};Sampled=1;", TraceHeader(TRACE, int(PARENT, 16), True)),
         (f"Self=1-67891234-12456789abcdef012345678;Root={ROOT}", TraceHeader(TRACE, None, None)),
+        (f"Parent={PARENT};Sampled=0;Root={ROOT}", TraceHeader(TRACE, int(PARENT, 16), False)),
+        (f"Root={ROOT.upper()};Parent={PARENT.upper()};Sampled=1", TraceHeader(TRACE, int(PARENT, 16), True)),
+        (f"Root={ROOT}; Parent={PARENT}; Sampled=1", TraceHeader(TRACE, int(PARENT, 16), True)),
     ],
 )
 def test_valid_headers_are_read(header: str, expected: TraceHeader) -> None:
-    """Valid headers, including a load balancer's Root-only one and a trailing ';', are read as such."""
+    """Valid headers, including a load balancer's Root-only one, a trailing ';', another order, upper-case
+    hex and spaces, are read as such (the usual form is matched at once, the others parsed)."""
     assert parse_header(header) == expected
 
 
