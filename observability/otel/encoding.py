@@ -125,53 +125,82 @@ def _scope(scope: Any) -> bytes:
     return data + _attributes_of(3, scope.attributes)
 
 
+def _uint(tag_byte: bytes, value: int) -> bytes:
+    return tag_byte + _varint(value) if value else b""
+
+
 def _flags(context: SpanContext | None) -> bytes:
     flags = _HAS_IS_REMOTE | (_IS_REMOTE if context is not None and context.is_remote else 0)
     return b"\x85\x01" + struct.pack("<I", flags)  # field 16, fixed32
 
 
-def _uint(tag_byte: bytes, value: int) -> bytes:
-    return tag_byte + _varint(value) if value else b""
+# A span's `flags` field, indexed by whether its parent is remote (False without a parent).
+_SPAN_FLAGS = tuple(b"\x85\x01" + struct.pack("<I", _HAS_IS_REMOTE | remote) for remote in (0, _IS_REMOTE))
+# A span's `status` field without a description, by status code (UNSET too: an empty message).
+_STATUSES = tuple(_field(15, _uint(b"\x18", code)) for code in range(3))
+# The ids' fields, 16 and 8 bytes big-endian (the trace id as two halves): trace_id (1), span_id (2),
+# and with the second form also parent_span_id (4).
+_IDS = struct.Struct(">2sQQ2sQ")
+_IDS_AND_PARENT = struct.Struct(">2sQQ2sQ2sQ")
+_LOW_64 = 0xFFFF_FFFF_FFFF_FFFF
+# kind (field 6, varint: the SDK's 0-4 as OTLP's 1-5, always one byte), start_time_unix_nano and
+# end_time_unix_nano (fields 7 and 8, fixed64 little-endian).
+_KIND_AND_TIMES = struct.Struct("<BBBQBQ")
 
 
 def _span(span: ReadableSpan) -> bytes:
     context = span.get_span_context()
     assert context is not None
-    out = [
-        b"\x0a\x10" + context.trace_id.to_bytes(16, "big"),
-        b"\x12\x08" + context.span_id.to_bytes(8, "big"),
-    ]
-    if context.trace_state:
-        out.append(_field(3, ",".join(f"{k}={v}" for k, v in context.trace_state.items()).encode()))
-    if span.parent is not None:
-        out.append(b"\x22\x08" + span.parent.span_id.to_bytes(8, "big"))
+    parent, trace_id, trace_state = span.parent, context.trace_id, context.trace_state
+    if parent is not None and not trace_state:  # the usual span: its three ids in one pack
+        out = bytearray(
+            _IDS_AND_PARENT.pack(
+                b"\x0a\x10",
+                trace_id >> 64,
+                trace_id & _LOW_64,
+                b"\x12\x08",
+                context.span_id,
+                b"\x22\x08",
+                parent.span_id,
+            )
+        )
+    else:
+        out = bytearray(
+            _IDS.pack(b"\x0a\x10", trace_id >> 64, trace_id & _LOW_64, b"\x12\x08", context.span_id)
+        )
+        if trace_state:
+            out += _field(3, ",".join(f"{k}={v}" for k, v in trace_state.items()).encode())
+        if parent is not None:
+            out += b"\x22\x08" + parent.span_id.to_bytes(8, "big")
     if span.name:
-        out.append(_field(5, span.name.encode()))
-    out.append(b"\x30" + _varint(span.kind.value + 1))  # the SDK's INTERNAL is 0, OTLP's is 1
-    out.append(b"\x39" + struct.pack("<Q", span.start_time or 0))
-    out.append(b"\x41" + struct.pack("<Q", span.end_time or 0))
-    out.append(_attributes_of(9, span.attributes))
-    out.append(_uint(b"\x50", span.dropped_attributes))
+        out += _field(5, span.name.encode())
+    out += _KIND_AND_TIMES.pack(
+        0x30, span.kind._value_ + 1, 0x39, span.start_time or 0, 0x41, span.end_time or 0
+    )
+    out += _attributes_of(9, span.attributes)
+    out += _uint(b"\x50", span.dropped_attributes)
     for event in span.events:
         body = b"\x09" + struct.pack("<Q", event.timestamp)
         body += _field(2, event.name.encode()) if event.name else b""
         body += _attributes_of(3, event.attributes) + _uint(b"\x20", event.dropped_attributes)
-        out.append(_field(11, body))
-    out.append(_uint(b"\x60", span.dropped_events))
+        out += _field(11, body)
+    out += _uint(b"\x60", span.dropped_events)
     for link in span.links:
         body = b"\x0a\x10" + link.context.trace_id.to_bytes(16, "big")
         body += b"\x12\x08" + link.context.span_id.to_bytes(8, "big")
         body += _attributes_of(4, link.attributes) + _uint(b"\x28", link.dropped_attributes)
         body += b"\x35" + _flags(link.context)[2:]  # field 6, fixed32
-        out.append(_field(13, body))
-    out.append(_uint(b"\x70", span.dropped_links))
+        out += _field(13, body)
+    out += _uint(b"\x70", span.dropped_links)
     status = span.status
     if status is not None:
-        body = _field(2, status.description.encode()) if status.description else b""
-        body += _uint(b"\x18", status.status_code.value)
-        out.append(_field(15, body))
-    out.append(_flags(span.parent))
-    return b"".join(out)
+        if status.description:
+            body = _field(2, status.description.encode()) + _uint(b"\x18", status.status_code._value_)
+            out += _field(15, body)
+        else:
+            out += _STATUSES[status.status_code._value_]
+    out += _SPAN_FLAGS[parent is not None and parent.is_remote]
+    return bytes(out)
 
 
 def encode(spans: Sequence[ReadableSpan]) -> bytes:
