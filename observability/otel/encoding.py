@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext
 
 _CACHE_MAX = 4_096  # encoded attributes kept; cleared when full (a bound, not an eviction policy)
-_attributes: dict[tuple[str, type, Any], bytes] = {}
+_attributes: dict[tuple[str, type, Any], bytes] = {}  # (key, type, value) -> a span's attribute field
 _holders: dict[int, tuple[object, bytes]] = {}  # resource or scope id -> (the object, its bytes)
 _HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200  # SpanFlags
 
@@ -75,29 +75,36 @@ def _key_value(key: str, value: Any) -> bytes:
     return _field(1, key.encode()) + _field(2, _any_value(value))
 
 
-_CACHED_TYPES = (str, bool, int, float)
+_CACHED_TYPES = frozenset({str, bool, int, float})
+
+
+def _span_attribute(key: str, value: Any) -> bytes:
+    """A `KeyValue` as a span's attribute field (9); a (key, value) pair seen before comes from the cache."""
+    kind = type(value)
+    try:
+        found = _attributes.get((key, kind, value))
+    except TypeError:  # unhashable: a list or dict the SDK would not have let through
+        found = None
+    if found is not None:
+        return found
+    data = _field(9, _key_value(key, value))
+    # Equal values of different types share a cache key but not an encoding: `kind` tells scalars
+    # apart, but inside a tuple (1,) == (True,) and ("a", 1) == ("a", True), so only tuples of
+    # strings are kept (a lookup can then only find an equal tuple of strings).
+    if kind in _CACHED_TYPES or (kind is tuple and all(type(each) is str for each in value)):
+        if len(_attributes) >= _CACHE_MAX:
+            _attributes.clear()
+        _attributes[(key, kind, value)] = data
+    return data
 
 
 def _attributes_of(tag: int, attributes: Mapping[str, Any] | None) -> bytes:
-    """Repeated `KeyValue` fields; a (key, value) pair seen before comes from the cache."""
+    """Repeated `KeyValue` fields under field number `tag` (a resource's, scope's, event's or link's)."""
     if not attributes:
         return b""
     items = getattr(attributes, "_dict", attributes)  # BoundedAttributes: skip its Mapping layer
-    cache, out = _attributes, []
-    for key, value in items.items():
-        kind = type(value)
-        # Tuples (the SDK's sequences) only of strings: (1,) == (True,) would share an entry.
-        if kind in _CACHED_TYPES or (kind is tuple and value and type(value[0]) is str):
-            found = cache.get((key, kind, value))
-            if found is None:
-                if len(cache) >= _CACHE_MAX:
-                    cache.clear()
-                found = cache[(key, kind, value)] = _field(1, _key_value(key, value))
-            # the same payload under another field number (every tag used here is one byte)
-            out.append(found if tag == 1 else _TAGS[tag] + found[1:])
-        else:
-            out.append(_field(tag, _key_value(key, value)))
-    return b"".join(out)
+    # the cached span field's payload under another field number (every tag used here is one byte)
+    return b"".join(_TAGS[tag] + _span_attribute(key, value)[1:] for key, value in items.items())
 
 
 def _held(holder: Any, encode: Any) -> bytes:
@@ -177,7 +184,15 @@ def _span(span: ReadableSpan) -> bytes:
     out += _KIND_AND_TIMES.pack(
         0x30, span.kind._value_ + 1, 0x39, span.start_time or 0, 0x41, span.end_time or 0
     )
-    out += _attributes_of(9, span.attributes)
+    attributes = span.attributes
+    if attributes:
+        cache = _attributes
+        for key, value in getattr(attributes, "_dict", attributes).items():
+            try:  # the cache lookup of `_span_attribute`, inline: most attributes are found
+                found = cache.get((key, type(value), value))
+            except TypeError:
+                found = None
+            out += found if found is not None else _span_attribute(key, value)
     out += _uint(b"\x50", span.dropped_attributes)
     for event in span.events:
         body = b"\x09" + struct.pack("<Q", event.timestamp)

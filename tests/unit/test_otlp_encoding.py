@@ -103,6 +103,14 @@ def test_equal_values_of_different_types_are_not_confused_by_the_cache() -> None
         assert ExportTraceServiceRequest.FromString(encoding.encode([span])) == encode_spans([span])
 
 
+def test_equal_tuples_of_mixed_types_are_not_confused_by_the_cache() -> None:
+    """`("a", 1)` and `("a", True)` (equal in Python, both kept by the SDK) each decode as their own types."""
+    [span] = [s for s in spans() if s.name == "SELECT users.db"][:1]
+    for value in (("a", 1), ("a", True), ("a", 1)):
+        span._attributes = {"mixed": value}  # type: ignore[dict-item]
+        assert ExportTraceServiceRequest.FromString(encoding.encode([span])) == encode_spans([span])
+
+
 def test_repeated_spans_encode_several_times_faster_than_the_reference() -> None:
     """Spans that repeat their attributes (a service's usual traffic) cost a fraction of `encode_spans`."""
     batch = [s for s in spans() if s.name.startswith("GET")] * 100
