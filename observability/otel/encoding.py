@@ -23,6 +23,7 @@ from typing import Any
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE as _NO_TRACE_STATE
 
 _CACHE_MAX = 4_096  # encoded attributes kept; cleared when full (a bound, not an eviction policy)
 _attributes: dict[tuple[str, type, Any], bytes] = {}  # (key, type, value) -> a span's attribute field
@@ -156,10 +157,25 @@ _KIND_AND_TIMES = struct.Struct("<BBBQBQ")
 
 
 def _span(span: ReadableSpan) -> bytes:
-    context = span.get_span_context()
+    if type(span) is ReadableSpan:
+        # What the SDK's spans and LeanSpan hand to exporters. Its properties return these fields, but
+        # copied (a MappingProxyType, two tuples) or after isinstance checks: read them directly. A
+        # `BoundedAttributes` or `BoundedList` carries its dropped count; a dict, tuple or None none.
+        context, parent, name, kind = span._context, span._parent, span._name, span._kind
+        start, end, status = span._start_time, span._end_time, span._status
+        attributes, events, links = span._attributes, span._events, span._links
+        dropped_attributes = getattr(attributes, "dropped", 0)
+        dropped_events, dropped_links = getattr(events, "dropped", 0), getattr(links, "dropped", 0)
+    else:  # a subclass: its properties may say otherwise
+        context, parent, name, kind = span.get_span_context(), span.parent, span.name, span.kind
+        start, end, status = span.start_time, span.end_time, span.status
+        attributes, events, links = span.attributes, span.events, span.links
+        dropped_attributes, dropped_events = span.dropped_attributes, span.dropped_events
+        dropped_links = span.dropped_links
     assert context is not None
-    parent, trace_id, trace_state = span.parent, context.trace_id, context.trace_state
-    if parent is not None and not trace_state:  # the usual span: its three ids in one pack
+    trace_id, trace_state = context.trace_id, context.trace_state
+    has_state = trace_state is not _NO_TRACE_STATE and bool(trace_state)  # the usual empty one, untested
+    if parent is not None and not has_state:  # the usual span: its three ids in one pack
         out = bytearray(
             _IDS_AND_PARENT.pack(
                 b"\x0a\x10",
@@ -175,16 +191,13 @@ def _span(span: ReadableSpan) -> bytes:
         out = bytearray(
             _IDS.pack(b"\x0a\x10", trace_id >> 64, trace_id & _LOW_64, b"\x12\x08", context.span_id)
         )
-        if trace_state:
+        if has_state:
             out += _field(3, ",".join(f"{k}={v}" for k, v in trace_state.items()).encode())
         if parent is not None:
             out += b"\x22\x08" + parent.span_id.to_bytes(8, "big")
-    if span.name:
-        out += _field(5, span.name.encode())
-    out += _KIND_AND_TIMES.pack(
-        0x30, span.kind._value_ + 1, 0x39, span.start_time or 0, 0x41, span.end_time or 0
-    )
-    attributes = span.attributes
+    if name:
+        out += _field(5, name.encode())
+    out += _KIND_AND_TIMES.pack(0x30, kind._value_ + 1, 0x39, start or 0, 0x41, end or 0)
     if attributes:
         cache = _attributes
         for key, value in getattr(attributes, "_dict", attributes).items():
@@ -193,21 +206,23 @@ def _span(span: ReadableSpan) -> bytes:
             except TypeError:
                 found = None
             out += found if found is not None else _span_attribute(key, value)
-    out += _uint(b"\x50", span.dropped_attributes)
-    for event in span.events:
+    if dropped_attributes:
+        out += b"\x50" + _varint(dropped_attributes)
+    for event in events:
         body = b"\x09" + struct.pack("<Q", event.timestamp)
         body += _field(2, event.name.encode()) if event.name else b""
         body += _attributes_of(3, event.attributes) + _uint(b"\x20", event.dropped_attributes)
         out += _field(11, body)
-    out += _uint(b"\x60", span.dropped_events)
-    for link in span.links:
+    if dropped_events:
+        out += b"\x60" + _varint(dropped_events)
+    for link in links:
         body = b"\x0a\x10" + link.context.trace_id.to_bytes(16, "big")
         body += b"\x12\x08" + link.context.span_id.to_bytes(8, "big")
         body += _attributes_of(4, link.attributes) + _uint(b"\x28", link.dropped_attributes)
         body += b"\x35" + _flags(link.context)[2:]  # field 6, fixed32
         out += _field(13, body)
-    out += _uint(b"\x70", span.dropped_links)
-    status = span.status
+    if dropped_links:
+        out += b"\x70" + _varint(dropped_links)
     if status is not None:
         if status.description:
             body = _field(2, status.description.encode()) + _uint(b"\x18", status.status_code._value_)

@@ -9,12 +9,13 @@ from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
 
 from observability.otel import encoding
+from observability.otel.tracer import LeanTracerProvider
 
 ATTRIBUTES = {
     "http.method": "GET",
@@ -109,6 +110,19 @@ def test_equal_tuples_of_mixed_types_are_not_confused_by_the_cache() -> None:
     for value in (("a", 1), ("a", True), ("a", 1)):
         span._attributes = {"mixed": value}  # type: ignore[dict-item]
         assert ExportTraceServiceRequest.FromString(encoding.encode([span])) == encode_spans([span])
+
+
+@pytest.mark.parametrize("provider", [TracerProvider, LeanTracerProvider])
+def test_a_span_subclass_is_read_through_its_properties(provider: type[TracerProvider]) -> None:
+    """A live span (a `ReadableSpan` subclass: the SDK's or a `LeanSpan`) decodes equal to the reference."""
+    tracer = provider(span_limits=SpanLimits(max_span_attributes=2)).get_tracer("live")
+    span = tracer.start_span("GET /live", kind=SpanKind.SERVER)
+    span.set_attributes({"dropped": 1, "kept": "two", "also kept": 3.0})
+    span.end()
+    assert isinstance(span, ReadableSpan) and type(span) is not ReadableSpan
+    decoded = ExportTraceServiceRequest.FromString(encoding.encode([span]))
+    assert decoded == encode_spans([span])
+    assert decoded.resource_spans[0].scope_spans[0].spans[0].dropped_attributes_count == 1
 
 
 def test_repeated_spans_encode_several_times_faster_than_the_reference() -> None:
