@@ -27,6 +27,8 @@ from opentelemetry.trace.span import DEFAULT_TRACE_STATE as _NO_TRACE_STATE
 
 _CACHE_MAX = 4_096  # encoded attributes kept; cleared when full (a bound, not an eviction policy)
 _attributes: dict[tuple[str, type, Any], bytes] = {}  # (key, type, value) -> a span's attribute field
+_NAMES_MAX = 1_024  # span names kept; cleared when full
+_names: dict[str, bytes] = {}  # span name -> its `name` field
 _holders: dict[int, tuple[object, bytes]] = {}  # resource or scope id -> (the object, its bytes)
 _HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200  # SpanFlags
 
@@ -156,6 +158,15 @@ _LOW_64 = 0xFFFF_FFFF_FFFF_FFFF
 _KIND_AND_TIMES = struct.Struct("<BBBQBQ")
 
 
+def _name(name: str) -> bytes:
+    """A span's `name` field (none for an empty name), kept in the cache: a service's names are few."""
+    data = _field(5, name.encode()) if name else b""
+    if len(_names) >= _NAMES_MAX:
+        _names.clear()
+    _names[name] = data
+    return data
+
+
 def _span(span: ReadableSpan) -> bytes:
     if type(span) is ReadableSpan:
         # What the SDK's spans and LeanSpan hand to exporters. Its properties return these fields, but
@@ -195,8 +206,8 @@ def _span(span: ReadableSpan) -> bytes:
             out += _field(3, ",".join(f"{k}={v}" for k, v in trace_state.items()).encode())
         if parent is not None:
             out += b"\x22\x08" + parent.span_id.to_bytes(8, "big")
-    if name:
-        out += _field(5, name.encode())
+    encoded_name = _names.get(name)
+    out += encoded_name if encoded_name is not None else _name(name)
     out += _KIND_AND_TIMES.pack(0x30, kind._value_ + 1, 0x39, start or 0, 0x41, end or 0)
     if attributes:
         cache = _attributes

@@ -108,7 +108,7 @@ def test_equal_tuples_of_mixed_types_are_not_confused_by_the_cache() -> None:
     """`("a", 1)` and `("a", True)` (equal in Python, both kept by the SDK) each decode as their own types."""
     [span] = [s for s in spans() if s.name == "SELECT users.db"][:1]
     for value in (("a", 1), ("a", True), ("a", 1)):
-        span._attributes = {"mixed": value}  # type: ignore[dict-item]
+        span._attributes = {"mixed": value}
         assert ExportTraceServiceRequest.FromString(encoding.encode([span])) == encode_spans([span])
 
 
@@ -123,6 +123,16 @@ def test_a_span_subclass_is_read_through_its_properties(provider: type[TracerPro
     decoded = ExportTraceServiceRequest.FromString(encoding.encode([span]))
     assert decoded == encode_spans([span])
     assert decoded.resource_spans[0].scope_spans[0].spans[0].dropped_attributes_count == 1
+
+
+def test_span_names_from_the_bounded_cache_decode_like_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Span names encoded fresh, from the cache and after the full cache was cleared decode the same."""
+    monkeypatch.setattr(encoding, "_NAMES_MAX", 2)
+    monkeypatch.setattr(encoding, "_names", {})
+    batch = spans()  # three names, one of them empty: more than the cache holds
+    for _ in range(3):
+        assert ExportTraceServiceRequest.FromString(encoding.encode(batch)) == encode_spans(batch)
+        assert len(encoding._names) <= 2
 
 
 def test_repeated_spans_encode_several_times_faster_than_the_reference() -> None:
