@@ -36,6 +36,8 @@ _HAS_IS_REMOTE, _IS_REMOTE = 0x100, 0x200  # SpanFlags
 def _varint(value: int) -> bytes:
     if value < 0x80:
         return bytes((value,))
+    if value < 0x4000:  # two bytes: most lengths (a span, a long attribute value)
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -168,6 +170,7 @@ def _name(name: str) -> bytes:
 
 
 def _span(span: ReadableSpan) -> bytes:
+    """A `Span` message as a field of its `ScopeSpans`."""
     if type(span) is ReadableSpan:
         # What the SDK's spans and LeanSpan hand to exporters. Its properties return these fields, but
         # copied (a MappingProxyType, two tuples) or after isinstance checks: read them directly. A
@@ -241,7 +244,7 @@ def _span(span: ReadableSpan) -> bytes:
         else:
             out += _STATUSES[status.status_code._value_]
     out += _SPAN_FLAGS[parent is not None and parent.is_remote]
-    return bytes(out)
+    return b"\x12" + _varint(len(out)) + out  # field 2 of its ScopeSpans
 
 
 def encode(spans: Sequence[ReadableSpan]) -> bytes:
@@ -257,11 +260,16 @@ def encode(spans: Sequence[ReadableSpan]) -> bytes:
 
 
 def _encode(spans: Sequence[ReadableSpan]) -> bytes:
+    # The spans' fields by resource, then by scope, each in the order first seen (as encode_spans).
     groups: dict[int, tuple[Any, dict[int, tuple[Any, list[bytes]]]]] = {}
+    by_pair: dict[tuple[int, int], list[bytes]] = {}  # (resource id, scope id) -> its spans' fields
     for span in spans:
         resource, scope = span.resource, span.instrumentation_scope or None
-        by_scope = groups.setdefault(id(resource), (resource, {}))[1]
-        by_scope.setdefault(id(scope), (scope, []))[1].append(_field(2, _span(span)))
+        encoded = by_pair.get((id(resource), id(scope)))
+        if encoded is None:
+            encoded = by_pair[(id(resource), id(scope))] = []
+            groups.setdefault(id(resource), (resource, {}))[1][id(scope)] = (scope, encoded)
+        encoded.append(_span(span))
     out = []
     for resource, by_scope in groups.values():
         body = _field(1, _held(resource, _resource))
