@@ -187,7 +187,9 @@ def _span(span: ReadableSpan) -> bytes:
         dropped_attributes, dropped_events = span.dropped_attributes, span.dropped_events
         dropped_links = span.dropped_links
     assert context is not None
-    trace_id, trace_state = context.trace_id, context.trace_state
+    # A SpanContext is a tuple (trace_id, span_id, is_remote, trace_flags, trace_state, is_valid),
+    # its fields read by position rather than through a property each (here and for the parent).
+    trace_id, span_id, _, _, trace_state, _ = context
     has_state = trace_state is not _NO_TRACE_STATE and bool(trace_state)  # the usual empty one, untested
     if parent is not None and not has_state:  # the usual span: its three ids in one pack
         out = bytearray(
@@ -196,19 +198,17 @@ def _span(span: ReadableSpan) -> bytes:
                 trace_id >> 64,
                 trace_id & _LOW_64,
                 b"\x12\x08",
-                context.span_id,
+                span_id,
                 b"\x22\x08",
-                parent.span_id,
+                parent[1],  # its span_id
             )
         )
     else:
-        out = bytearray(
-            _IDS.pack(b"\x0a\x10", trace_id >> 64, trace_id & _LOW_64, b"\x12\x08", context.span_id)
-        )
+        out = bytearray(_IDS.pack(b"\x0a\x10", trace_id >> 64, trace_id & _LOW_64, b"\x12\x08", span_id))
         if has_state:
             out += _field(3, ",".join(f"{k}={v}" for k, v in trace_state.items()).encode())
         if parent is not None:
-            out += b"\x22\x08" + parent.span_id.to_bytes(8, "big")
+            out += b"\x22\x08" + parent[1].to_bytes(8, "big")
     encoded_name = _names.get(name)
     out += encoded_name if encoded_name is not None else _name(name)
     out += _KIND_AND_TIMES.pack(0x30, kind._value_ + 1, 0x39, start or 0, 0x41, end or 0)
@@ -243,7 +243,7 @@ def _span(span: ReadableSpan) -> bytes:
             out += _field(15, body)
         else:
             out += _STATUSES[status.status_code._value_]
-    out += _SPAN_FLAGS[parent is not None and parent.is_remote]
+    out += _SPAN_FLAGS[parent is not None and parent[2]]  # is_remote
     return b"\x12" + _varint(len(out)) + out  # field 2 of its ScopeSpans
 
 
