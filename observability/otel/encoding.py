@@ -264,7 +264,10 @@ def _encode(spans: Sequence[ReadableSpan]) -> bytes:
     groups: dict[int, tuple[Any, dict[int, tuple[Any, list[bytes]]]]] = {}
     by_pair: dict[tuple[int, int], list[bytes]] = {}  # (resource id, scope id) -> its spans' fields
     for span in spans:
-        resource, scope = span.resource, span.instrumentation_scope or None
+        if type(span) is ReadableSpan:  # as in _span: the fields its properties return
+            resource, scope = span._resource, span._instrumentation_scope or None
+        else:
+            resource, scope = span.resource, span.instrumentation_scope or None
         encoded = by_pair.get((id(resource), id(scope)))
         if encoded is None:
             encoded = by_pair[(id(resource), id(scope))] = []
