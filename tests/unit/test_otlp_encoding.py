@@ -147,3 +147,28 @@ def test_repeated_spans_encode_several_times_faster_than_the_reference() -> None
 
     cost(encoding.encode)
     assert cost(encoding.encode) * 2 < cost(lambda b: encode_spans(b).SerializePartialToString())
+
+
+@pytest.mark.parametrize("provider", [TracerProvider, LeanTracerProvider])
+def test_exported_spans_never_need_the_reference_encoder(
+    provider: type[TracerProvider], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spans a processor is handed are encoded directly: an SDK upgrade that renamed the fields
+    read here would fall back to the slow encoder on every batch, and fails this test instead."""
+    memory = InMemorySpanExporter()
+    tracer_provider = provider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = tracer_provider.get_tracer("exported")
+    with tracer.start_as_current_span("GET /users", kind=SpanKind.SERVER, attributes=ATTRIBUTES) as server:
+        server.add_event("retry", {"attempt": 2})
+        with tracer.start_as_current_span("SELECT users.db", kind=SpanKind.CLIENT) as query:
+            query.set_status(Status(StatusCode.ERROR, "OperationalError"))
+    batch = list(memory.get_finished_spans())
+    assert all(type(span) is ReadableSpan for span in batch)
+    expected = encode_spans(batch)
+
+    def refuse(spans: object) -> object:
+        raise AssertionError("fell back to the reference encoder")
+
+    monkeypatch.setattr(encoding, "encode_spans", refuse)
+    assert ExportTraceServiceRequest.FromString(encoding.encode(batch)) == expected
