@@ -9,12 +9,13 @@ from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
 
 from observability.otel import encoding
+from observability.otel.tracer import LeanTracerProvider
 
 ATTRIBUTES = {
     "http.method": "GET",
@@ -103,6 +104,37 @@ def test_equal_values_of_different_types_are_not_confused_by_the_cache() -> None
         assert ExportTraceServiceRequest.FromString(encoding.encode([span])) == encode_spans([span])
 
 
+def test_equal_tuples_of_mixed_types_are_not_confused_by_the_cache() -> None:
+    """`("a", 1)` and `("a", True)` (equal in Python, both kept by the SDK) each decode as their own types."""
+    [span] = [s for s in spans() if s.name == "SELECT users.db"][:1]
+    for value in (("a", 1), ("a", True), ("a", 1)):
+        span._attributes = {"mixed": value}
+        assert ExportTraceServiceRequest.FromString(encoding.encode([span])) == encode_spans([span])
+
+
+@pytest.mark.parametrize("provider", [TracerProvider, LeanTracerProvider])
+def test_a_span_subclass_is_read_through_its_properties(provider: type[TracerProvider]) -> None:
+    """A live span (a `ReadableSpan` subclass: the SDK's or a `LeanSpan`) decodes equal to the reference."""
+    tracer = provider(span_limits=SpanLimits(max_span_attributes=2)).get_tracer("live")
+    span = tracer.start_span("GET /live", kind=SpanKind.SERVER)
+    span.set_attributes({"dropped": 1, "kept": "two", "also kept": 3.0})
+    span.end()
+    assert isinstance(span, ReadableSpan) and type(span) is not ReadableSpan
+    decoded = ExportTraceServiceRequest.FromString(encoding.encode([span]))
+    assert decoded == encode_spans([span])
+    assert decoded.resource_spans[0].scope_spans[0].spans[0].dropped_attributes_count == 1
+
+
+def test_span_names_from_the_bounded_cache_decode_like_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Span names encoded fresh, from the cache and after the full cache was cleared decode the same."""
+    monkeypatch.setattr(encoding, "_NAMES_MAX", 2)
+    monkeypatch.setattr(encoding, "_names", {})
+    batch = spans()  # three names, one of them empty: more than the cache holds
+    for _ in range(3):
+        assert ExportTraceServiceRequest.FromString(encoding.encode(batch)) == encode_spans(batch)
+        assert len(encoding._names) <= 2
+
+
 def test_repeated_spans_encode_several_times_faster_than_the_reference() -> None:
     """Spans that repeat their attributes (a service's usual traffic) cost a fraction of `encode_spans`."""
     batch = [s for s in spans() if s.name.startswith("GET")] * 100
@@ -115,3 +147,28 @@ def test_repeated_spans_encode_several_times_faster_than_the_reference() -> None
 
     cost(encoding.encode)
     assert cost(encoding.encode) * 2 < cost(lambda b: encode_spans(b).SerializePartialToString())
+
+
+@pytest.mark.parametrize("provider", [TracerProvider, LeanTracerProvider])
+def test_exported_spans_never_need_the_reference_encoder(
+    provider: type[TracerProvider], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spans a processor is handed are encoded directly: an SDK upgrade that renamed the fields
+    read here would fall back to the slow encoder on every batch, and fails this test instead."""
+    memory = InMemorySpanExporter()
+    tracer_provider = provider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = tracer_provider.get_tracer("exported")
+    with tracer.start_as_current_span("GET /users", kind=SpanKind.SERVER, attributes=ATTRIBUTES) as server:
+        server.add_event("retry", {"attempt": 2})
+        with tracer.start_as_current_span("SELECT users.db", kind=SpanKind.CLIENT) as query:
+            query.set_status(Status(StatusCode.ERROR, "OperationalError"))
+    batch = list(memory.get_finished_spans())
+    assert all(type(span) is ReadableSpan for span in batch)
+    expected = encode_spans(batch)
+
+    def refuse(spans: object) -> object:
+        raise AssertionError("fell back to the reference encoder")
+
+    monkeypatch.setattr(encoding, "encode_spans", refuse)
+    assert ExportTraceServiceRequest.FromString(encoding.encode(batch)) == expected
