@@ -68,10 +68,11 @@ def parse_header(value: str | None) -> TraceHeader | None:
         return None
     canonical = _CANONICAL.fullmatch(value)
     if canonical is not None:
-        trace_id, parent, sampled = int(canonical[1] + canonical[2], 16), int(canonical[3], 16), canonical[4]
-        if not trace_id or not parent:
+        root_id, parent_id = int(canonical[1] + canonical[2], 16), int(canonical[3], 16)
+        decision = canonical[4]
+        if not root_id or not parent_id:
             return None
-        return TraceHeader(trace_id, parent, None if sampled == "?" else sampled == "1")
+        return TraceHeader(root_id, parent_id, None if decision == "?" else decision == "1")
     fields: dict[str, str] = {}
     for part in value.split(";"):
         key, sep, item = part.strip().partition("=")
