@@ -66,7 +66,7 @@ def server_spans(
             internal services trust it; the public gateway sets the user from the verified token.
         xray: name the attributes X-Ray should index (`aws.xray.annotations`).
     """
-    annotations = list(XRAY_ANNOTATIONS) if xray else None
+    annotations = XRAY_ANNOTATIONS if xray else None
 
     def on_request(span: trace.Span, scope: Mapping[str, Any]) -> None:
         if not span.is_recording():
@@ -87,7 +87,9 @@ def redact_url_attributes(span: trace.Span) -> None:
     for key, scrub in _URL_ATTRIBUTES.items():
         value = attributes.get(key)
         if isinstance(value, str):
-            span.set_attribute(key, scrub(value))
+            scrubbed = scrub(value)
+            if scrubbed != value:  # most URLs carry nothing to redact: no second write
+                span.set_attribute(key, scrubbed)
 
 
 class EdgeMiddleware:

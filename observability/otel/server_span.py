@@ -185,7 +185,13 @@ class ServerSpanMiddleware:
         span = self.tracer.start_span(method, context=parent, kind=kind, attributes=attributes)
         recording = span.is_recording()
 
-        def name_by_route() -> None:
+        named = False
+
+        def name_by_route() -> None:  # once: when the answer starts, or at the end without one
+            nonlocal named
+            if named:
+                return
+            named = True
             route = getattr(scope.get("route"), "path", None)
             if isinstance(route, str):
                 span.update_name(f"{method} {route}")
