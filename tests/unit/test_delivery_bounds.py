@@ -153,27 +153,27 @@ def test_reporter_sends_distinct_errors_only_within_the_hourly_budget() -> None:
 
 
 @pytest.fixture
-def moto() -> Iterator[CloudWatchStandIn]:
+def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudWatchStandIn]:
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
     standin = CloudWatchStandIn(free_port()).start()
     yield standin
     standin.stop()
 
 
-def test_cloudwatch_log_group_gets_the_retention_policy(
-    moto: CloudWatchStandIn, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The log group the handler creates keeps events for `retention_days`, not forever."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    group = f"/cruddur/retention-{free_port()}"
+def shipping_to(moto: CloudWatchStandIn, group: str, **options: Any) -> CloudWatchHandler:
+    """A started handler shipping to `group` (stream `users/host`) on the moto stand-in."""
     cloudwatch = CloudWatchHandler(
-        log_group=group,
-        log_stream="users/host",
-        region="us-east-1",
-        endpoint_url=moto.endpoint,
-        retention_days=5,
+        log_group=group, log_stream="users/host", region="us-east-1", endpoint_url=moto.endpoint, **options
     )
     cloudwatch.start()
+    return cloudwatch
+
+
+def test_cloudwatch_log_group_gets_the_retention_policy(moto: CloudWatchStandIn) -> None:
+    """The log group the handler creates keeps events for `retention_days`, not forever."""
+    group = f"/cruddur/retention-{free_port()}"
+    cloudwatch = shipping_to(moto, group, retention_days=5)
     try:
         deadline = time.monotonic() + 10
         while not cloudwatch.connected and time.monotonic() < deadline:
@@ -191,21 +191,10 @@ def test_cloudwatch_retention_must_be_a_value_cloudwatch_accepts() -> None:
     assert LogsSettings().cloudwatch_retention_days in (1, 3, 5, 7)
 
 
-def test_cloudwatch_events_keep_each_line_and_its_time(
-    moto: CloudWatchStandIn, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cloudwatch_events_keep_each_line_and_its_time(moto: CloudWatchStandIn) -> None:
     """Every line reaches CloudWatch once, in order, with its own text and its record's time."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
     group = f"/cruddur/lines-{free_port()}"
-    cloudwatch = CloudWatchHandler(
-        log_group=group,
-        log_stream="users/host",
-        region="us-east-1",
-        endpoint_url=moto.endpoint,
-        send_interval=0.2,
-    )
-    cloudwatch.start()
+    cloudwatch = shipping_to(moto, group, send_interval=0.2)
     started = time.time() - 60
     for n in range(30):
         line = logging.LogRecord("app", logging.INFO, __file__, 1, "line %d", (n,), None)
