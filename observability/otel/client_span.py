@@ -17,11 +17,10 @@ import httpx
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import http_status_to_status_code
 from opentelemetry.propagate import inject
-from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import SpanKind, Status
 from opentelemetry.util.http import redact_url
 
-from observability.otel.sampling import unsampled_child, unsampled_span
+from observability.otel.sampling import span_ids, unsampled_child, unsampled_span
 from observability.otel.server_span import sanitize_method
 from observability.redact import cached_when_short
 
@@ -40,7 +39,7 @@ class ClientSpanTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, tracer_provider: trace.TracerProvider) -> None:
         self.inner = inner
         self.tracer = tracer_provider.get_tracer(__name__)
-        self.ids: IdGenerator = getattr(tracer_provider, "id_generator", None) or RandomIdGenerator()
+        self.ids = span_ids(tracer_provider)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         current = unsampled_span()

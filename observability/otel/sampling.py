@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace.id_generator import IdGenerator
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.span import TraceState
@@ -77,6 +77,12 @@ def unsampled_span() -> trace.Span | None:
     """The current span when it belongs to a trace this process does not record (valid, not recording)."""
     span = trace.get_current_span()
     return span if not span.is_recording() and span.get_span_context().is_valid else None
+
+
+def span_ids(tracer_provider: trace.TracerProvider) -> IdGenerator:
+    """The provider's id generator (the X-Ray one the services use), or a random one for another provider."""
+    ids = getattr(tracer_provider, "id_generator", None)
+    return ids if isinstance(ids, IdGenerator) else RandomIdGenerator()
 
 
 def unsampled_child(parent: trace.SpanContext, ids: IdGenerator) -> trace.NonRecordingSpan:

@@ -22,14 +22,13 @@ from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.propagate import extract
 from opentelemetry.propagators.textmap import Getter
-from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.http import ExcludeList, detect_synthetic_user_agent
 from starlette.applications import Starlette
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from observability.otel.sampling import unsampled_child
+from observability.otel.sampling import span_ids, unsampled_child
 
 RequestHook = Callable[[trace.Span, Scope], None]
 # The methods a span names as they are (RFC 9110, PATCH, QUERY); any other is `_OTHER`, as the contrib
@@ -151,7 +150,7 @@ class ServerSpanMiddleware:
     ) -> None:
         self.app, self.excluded, self.on_request = app, excluded, on_request
         self.tracer = tracer_provider.get_tracer(__name__)
-        self.ids: IdGenerator = getattr(tracer_provider, "id_generator", None) or RandomIdGenerator()
+        self.ids = span_ids(tracer_provider)
         # `ParentDecides.drops_under_remote` of the provider's sampler (None for any other sampler).
         sampler = getattr(tracer_provider, "sampler", None)
         self.drops_under_remote: Callable[[Context], bool] | None = getattr(
