@@ -2,28 +2,36 @@
 
 watchtower alone would not do: its constructor raises when CloudWatch is unreachable, its queue is
 unbounded and it sends every 60 s by default. So `CloudWatchHandler.emit` only formats the line and
-appends it to a bounded buffer (dropping and counting when full); one background thread builds the
-boto3 client and the watchtower handler (retrying with backoff while CloudWatch is unreachable) and
-feeds it, in bursts every `FORWARD_EVERY` seconds, no faster than it sends. Every line of every
-request passes here, so the path is kept short: a deque, not a `queue.Queue` (no condition to take
-and notify per line), one record reused for every line handed to watchtower (its `emit` keeps only
-the text and the time), watchtower's backlog checked once a burst, and no client-side validation
-of the events watchtower builds itself. Records of botocore, urllib3,
-watchtower and warnings, and anything logged from the shipping threads, never feed the handler: that
-is the `patch_all()` feedback loop.
+appends it to a bounded buffer (dropping and counting when full), and one background thread builds
+the boto3 client and the watchtower handler (retrying with backoff while CloudWatch is unreachable)
+and hands watchtower whole batches to send: every `send_interval` seconds, or sooner once half the
+buffer is full. watchtower still sends each batch (sorted, the log stream created when missing,
+retried); what it no longer does is queue every line to a thread of its own: a lock, a wake-up and a
+GIL hand-over per line, which cost the serving thread more than the shipping itself. Every line of
+every request passes here, so the path is kept short: a deque, not a `queue.Queue`, and no
+client-side validation of the events built here. Records of botocore, urllib3, watchtower and
+warnings, and anything logged from the shipping thread, never feed the handler: that is the
+`patch_all()` feedback loop.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 _IGNORED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "watchtower", "aws_xray_sdk", "py.warnings")
-FORWARD_EVERY = 0.25  # seconds between bursts of lines handed to watchtower (which sends every 5 s)
+WAKE_EVERY = 0.25  # seconds between the shipping thread's looks at the buffer
+# CloudWatch's PutLogEvents limits (its API reference), which watchtower also applies: events and
+# bytes a batch (each event counts 26 bytes beyond its message), and the largest event.
+MAX_BATCH_EVENTS = 10_000
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD = 26
+MAX_EVENT_BYTES = 262_144
 
 
 class CloudWatchHandler(logging.Handler):
@@ -62,7 +70,6 @@ class CloudWatchHandler(logging.Handler):
         self.queue_size = queue_size
         self._lines: deque[tuple[str, float]] = deque()  # appends and pops are atomic; bounded in emit
         self._target: Any = None  # the watchtower handler, once CloudWatch answered
-        self._record = logging.makeLogRecord({"name": __name__, "msg": "", "args": None})
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cloudwatch-shipper", daemon=True)
 
@@ -71,13 +78,7 @@ class CloudWatchHandler(logging.Handler):
         self._thread.start()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        thread = threading.current_thread().name
-        # watchtower's sender threads are named `Thread-N (_dequeue_batch)`.
-        if (
-            record.name.startswith(_IGNORED_LOGGERS)
-            or thread == self._thread.name
-            or "_dequeue_batch" in thread
-        ):
+        if record.name.startswith(_IGNORED_LOGGERS) or threading.current_thread().name == self._thread.name:
             return False
         return bool(super().filter(record))
 
@@ -93,7 +94,7 @@ class CloudWatchHandler(logging.Handler):
 
     @property
     def queued(self) -> int:
-        """Lines waiting to be handed to watchtower."""
+        """Lines waiting to be sent."""
         return len(self._lines)
 
     @property
@@ -118,15 +119,15 @@ class CloudWatchHandler(logging.Handler):
                 parameter_validation=False,
             ),
         )
+        # Only its batch sender is used (`_send`): no queue, no thread of its own.
         target = watchtower.CloudWatchLogHandler(
             log_group_name=self.log_group,
             log_stream_name=self.log_stream.replace("{", "{{").replace("}", "}}"),
             boto3_client=client,
-            send_interval=self.send_interval,  # type: ignore[arg-type]  # a float works: time.time() + it
+            use_queues=False,
             create_log_group=True,
         )
-        target.FLUSH_TIMEOUT = 3  # bounds flush/close (and logging.shutdown at exit) when CloudWatch hangs
-        target.setFormatter(logging.Formatter("%(message)s"))
+        target.sequence_tokens[self.log_stream] = None
         self._set_retention(client)
         return target
 
@@ -145,6 +146,7 @@ class CloudWatchHandler(logging.Handler):
 
     def _run(self) -> None:
         backoff = 1.0
+        deadline = time.monotonic() + self.send_interval
         while not self._stopping.is_set():
             if self._target is None:
                 try:
@@ -158,34 +160,45 @@ class CloudWatchHandler(logging.Handler):
                     self._stopping.wait(backoff)
                     backoff = min(backoff * 2, self.retry_max)
                     continue
-            # Lines are forwarded in bursts: a wake-up per line (a futex and a GIL hand-over each,
-            # three lines a request over the chain) cost more than the shipping itself.
-            self._stopping.wait(FORWARD_EVERY)
-            self._forward()
+            self._stopping.wait(WAKE_EVERY)
+            if time.monotonic() >= deadline or len(self._lines) >= self.queue_size // 2:
+                deadline = time.monotonic() + self.send_interval
+                self._send()
             self._report_dropped()
-        self._drain()
+        if self._target is not None:
+            self._send()
+            self._target.close()
 
-    def _forward(self) -> None:
-        """Hand the buffered lines to watchtower, never more than `queue_size` waiting in its queue.
+    def _send(self) -> None:
+        """Send the lines buffered now, in batches within CloudWatch's limits (lines logged meanwhile
+        wait for the next round)."""
+        left = len(self._lines)
+        while left > 0:
+            batch = self._batch(left)
+            left -= len(batch)
+            try:
+                self._target._submit_batch(batch, self.log_stream)  # watchtower's sender: sorted, retried
+            except Exception:  # the shipping thread must survive anything CloudWatch does
+                log.warning("CloudWatch Logs: a batch of %d lines was not sent", len(batch), exc_info=True)
 
-        watchtower's own queue is unbounded: while it holds a full batch (CloudWatch slow), lines
-        stay in this handler's bounded buffer, where new ones are dropped and counted.
-        """
-        record = self._record
-        while self._lines:
-            room = self.queue_size - self._pending()
-            if room <= 0:
-                if self._stopping.wait(0.05):
-                    return
-                continue
-            for _ in range(min(room, len(self._lines))):
-                # One record for every line: watchtower's emit keeps only its text and its time.
-                record.msg, record.created = self._lines.popleft()
-                self._target.emit(record)
-
-    def _pending(self) -> int:
-        queues = getattr(self._target, "queues", {}) or {}
-        return sum(q.qsize() for q in queues.values())
+    def _batch(self, most: int) -> list[dict[str, Any]]:
+        """The `most` oldest buffered lines as PutLogEvents events, or fewer: at most a batch's worth."""
+        batch: list[dict[str, Any]] = []
+        room = MAX_BATCH_BYTES
+        lines = self._lines
+        most = min(most, MAX_BATCH_EVENTS)
+        while lines and len(batch) < most:
+            line, created = lines[0]
+            size = (len(line) if line.isascii() else len(line.encode())) + EVENT_OVERHEAD
+            if size > MAX_EVENT_BYTES:  # CloudWatch refuses it whole: keep its start
+                line = line.encode()[: MAX_EVENT_BYTES - EVENT_OVERHEAD].decode(errors="ignore")
+                size = MAX_EVENT_BYTES
+            if size > room:
+                break
+            lines.popleft()
+            room -= size
+            batch.append({"timestamp": int(created * 1000), "message": line})
+        return batch
 
     def _report_dropped(self) -> None:
         if self.dropped != self._reported_dropped:
@@ -195,15 +208,6 @@ class CloudWatchHandler(logging.Handler):
                 self.dropped,
                 extra={"cloudwatch_dropped": self.dropped},
             )
-
-    def _drain(self) -> None:
-        if self._target is None:
-            return
-        record = self._record
-        while self._lines:
-            record.msg, record.created = self._lines.popleft()
-            self._target.emit(record)
-        self._target.close()
 
     def close(self, timeout: float = 5.0) -> None:
         """Flush what is queued and stop, waiting at most `timeout` seconds; never raises."""

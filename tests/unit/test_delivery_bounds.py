@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from observability.logs.cloudwatch import CloudWatchHandler
+from observability.logs.cloudwatch import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_EVENT_BYTES, CloudWatchHandler
 from observability.logs.settings import LogsSettings
 from observability.rollbar.reporter import ErrorReporter
 from observability.rollbar.sdk import Report
@@ -205,3 +205,40 @@ def test_cloudwatch_events_keep_each_line_and_its_time(moto: CloudWatchStandIn) 
     assert [(e["message"], e["timestamp"]) for e in events["events"]] == [
         (f"line {n}", int((started + n) * 1000)) for n in range(30)
     ]
+
+
+def test_cloudwatch_batches_keep_to_put_log_events_limits() -> None:
+    """Lines go out in batches within CloudWatch's limits (bytes with each event's 26, counted in UTF-8;
+    an oversized line cut to 256 KiB), in order, and none is left behind."""
+    cloudwatch = handler(queue_size=100)
+    lines = [f"{n:02d}" + ("é" if n % 2 else "e") * 300_000 for n in range(7)] + ["short"] * 3
+    for line in lines:
+        cloudwatch.handle(logging.LogRecord("app", logging.INFO, __file__, 1, line, None, None))
+    batches = []
+    while cloudwatch.queued:
+        batches.append(cloudwatch._batch(cloudwatch.queued))
+    sent = [event["message"] for batch in batches for event in batch]
+    assert len(sent) == len(lines) and all(line.startswith(m[:100]) for line, m in zip(lines, sent, strict=True))
+    for batch in batches:
+        sizes = [len(event["message"].encode()) + EVENT_OVERHEAD for event in batch]
+        assert sum(sizes) <= MAX_BATCH_BYTES and max(sizes) <= MAX_EVENT_BYTES
+    assert [len(batch) for batch in batches] == [4, 6]  # four cut lines fill a batch to the byte
+
+
+def test_cloudwatch_hands_watchtower_whole_batches(moto: CloudWatchStandIn) -> None:
+    """A burst of lines reaches CloudWatch in order in a batch or two, none through watchtower's per-line queue."""
+    group = f"/cruddur/batches-{free_port()}"
+    cloudwatch = shipping_to(moto, group, send_interval=0.2)
+    deadline = time.monotonic() + 10
+    while not cloudwatch.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent: list[int] = []
+    submit = cloudwatch._target._submit_batch
+    cloudwatch._target._submit_batch = lambda batch, stream: sent.append(len(batch)) or submit(batch, stream)
+    for n in range(2_000):
+        cloudwatch.handle(logging.LogRecord("app", logging.INFO, __file__, 1, "line %d", (n,), None))
+    cloudwatch.close(timeout=10)
+    events = moto.client().get_log_events(logGroupName=group, logStreamName="users/host", startFromHead=True)
+    assert [e["message"] for e in events["events"]] == [f"line {n}" for n in range(2_000)]
+    assert sum(sent) == 2_000 and len(sent) <= 3
+    assert not cloudwatch._target.queues and not cloudwatch._target.threads  # no queue, no thread a line
