@@ -218,7 +218,8 @@ def test_cloudwatch_batches_keep_to_put_log_events_limits() -> None:
     while cloudwatch.queued:
         batches.append(cloudwatch._batch(cloudwatch.queued))
     sent = [event["message"] for batch in batches for event in batch]
-    assert len(sent) == len(lines) and all(line.startswith(m[:100]) for line, m in zip(lines, sent, strict=True))
+    assert len(sent) == len(lines)
+    assert all(line.startswith(message[:100]) for line, message in zip(lines, sent, strict=True))
     for batch in batches:
         sizes = [len(event["message"].encode()) + EVENT_OVERHEAD for event in batch]
         assert sum(sizes) <= MAX_BATCH_BYTES and max(sizes) <= MAX_EVENT_BYTES
@@ -226,7 +227,7 @@ def test_cloudwatch_batches_keep_to_put_log_events_limits() -> None:
 
 
 def test_cloudwatch_hands_watchtower_whole_batches(moto: CloudWatchStandIn) -> None:
-    """A burst of lines reaches CloudWatch in order in a batch or two, none through watchtower's per-line queue."""
+    """A burst of lines reaches CloudWatch in order, in a batch or two, none through watchtower's queue."""
     group = f"/cruddur/batches-{free_port()}"
     cloudwatch = shipping_to(moto, group, send_interval=0.2)
     deadline = time.monotonic() + 10

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from unittest import mock
 
 import pytest
@@ -105,3 +107,29 @@ def test_a_queue_smaller_than_a_batch_still_exports(
     assert provider.force_flush(5_000)
     assert [s.name for s in plain.spans] == ["GET /users"]
     provider.shutdown()
+
+
+@dataclass
+class BodiesKept(XrayOtlpReceiver):
+    """The signed receiver, keeping each request's body as it arrived."""
+
+    bodies: list[bytes] = field(default_factory=list)
+
+    def authorize(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> bool:
+        self.bodies.append(body)
+        return super().authorize(method, path, headers, body)
+
+
+def test_a_gzip_endpoint_gets_the_batch_compressed_fast() -> None:
+    """X-Ray's body is the encoded batch gzipped at level 1 (header flag 4), signed as sent."""
+    xray = BodiesKept().start()
+    try:
+        exporter = FanOutExporter([Destination("xray", xray_exporter(xray))])
+        spans = finished_spans()
+        assert exporter.export(spans) is SpanExportResult.SUCCESS and exporter.force_flush(5_000)
+        [body] = xray.bodies
+        assert gzip.decompress(body) == encoding.encode(spans) and body[8] == 4  # XFL 4: fastest
+        assert xray.counts() == (1, 0)
+        exporter.shutdown(2_000)
+    finally:
+        xray.stop()
