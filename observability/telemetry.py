@@ -38,6 +38,7 @@ from observability.faults.routes import route_faults
 from observability.faults.settings import FaultOptions, fault_options
 from observability.lifecycle import Lifespan, bounded, flushing
 from observability.logs.access import AccessLogMiddleware
+from observability.logs.settings import AccessLog
 from observability.otel import client, db
 from observability.otel.edge import EdgeSampler
 from observability.otel.propagation import use_project_propagation
@@ -74,6 +75,7 @@ class Telemetry:
     reporting: Reporting | None = None
     otlp_endpoint: str | None = None
     faults: FaultOptions = field(default_factory=lambda: FaultOptions(active=False))
+    access_log: AccessLog = "all"
     _noop: trace.NoOpTracerProvider = field(default_factory=trace.NoOpTracerProvider, repr=False)
 
     def instrument_app(self, app: FastAPI, *, edge: bool = False, identify: Identify | None = None) -> None:
@@ -113,7 +115,7 @@ class Telemetry:
             if self.faults.active:
                 # Every route included after this runs it (the services include theirs after `new_app`).
                 app.router.dependencies.append(Depends(route_faults))
-        app.add_middleware(AccessLogMiddleware)
+        app.add_middleware(AccessLogMiddleware, mode=self.access_log)
         if self.xray_sdk is not None:
             sdk.instrument_app(app, self.xray_sdk)
         app.add_middleware(ErrorReportingMiddleware, reporter=reporter)
@@ -263,7 +265,7 @@ def configure(
             log.warning("faults off: they travel in baggage, and OTEL_SDK_DISABLED=true turns it off")
         log.info("tracing off: OTEL_SDK_DISABLED=true")
         use_project_propagation(read_xray_header=False)
-        return Telemetry(service_name=name, reporting=reporting)
+        return Telemetry(service_name=name, reporting=reporting, access_log=settings.access_log)
     mode: XRayMode = "sdk" if xray_emitter is not None else settings.xray_mode
     xray_sdk = (
         sdk.configure_xray(settings, service_name=name, emitter=xray_emitter) if mode == "sdk" else None
@@ -307,4 +309,5 @@ def configure(
         reporting=reporting,
         otlp_endpoint=endpoint,
         faults=faults,
+        access_log=settings.access_log,
     )

@@ -1,4 +1,10 @@
-"""One access line per request, with its status and duration, inside the request's trace."""
+"""One access line per request, with its status and duration, inside the request's trace.
+
+Every line costs JSON, a write to stdout and, with CloudWatch on, a shipped event (docs/performance.md
+has the figures), so `ACCESS_LOG` says which requests get one: `all` (the default), `sampled` (those
+whose trace is sampled, the ones a waterfall shows, and every failure), `failures` (answers of 400 and
+above, 499 included) or `off`. Errors are logged by the error middleware whatever the choice.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ import asyncio
 import logging
 import time
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observability.logs.formatter import SCRUBBED, current_scope
+from observability.logs.settings import AccessLog
 from observability.redact import scrub_path, scrub_query
 
 log = logging.getLogger("cruddur.access")
@@ -20,12 +28,20 @@ class AccessLogMiddleware:
     request was cancelled before it was answered, as when a caller gives up on it: not a server error).
 
     Also makes the request's scope visible to the log formatter, so every line logged while serving
-    the request carries its route.
+    the request carries its route (with the access line itself `off` too).
+
+    Args:
+        app: the app inside.
+        skip_paths: paths that never get a line.
+        mode: which requests get one (`ACCESS_LOG`, see the module docstring).
     """
 
-    def __init__(self, app: ASGIApp, *, skip_paths: tuple[str, ...] = ("/healthz",)) -> None:
+    def __init__(
+        self, app: ASGIApp, *, skip_paths: tuple[str, ...] = ("/healthz",), mode: AccessLog = "all"
+    ) -> None:
         self.app = app
         self.skip_paths = skip_paths
+        self.mode = mode
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,9 +68,19 @@ class AccessLogMiddleware:
             status = 500
             raise
         finally:
-            if scope.get("path") not in self.skip_paths:
+            if self._wanted(status) and scope.get("path") not in self.skip_paths:
                 self._log(scope, status, time.perf_counter() - started)
             current_scope.reset(token)
+
+    def _wanted(self, status: int) -> bool:
+        mode = self.mode
+        if mode == "all":
+            return True
+        if mode == "off":
+            return False
+        if status >= 400:
+            return True
+        return mode == "sampled" and trace.get_current_span().get_span_context().trace_flags.sampled
 
     @staticmethod
     def _log(scope: Scope, status: int, seconds: float) -> None:

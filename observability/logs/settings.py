@@ -1,6 +1,6 @@
 """The logs' settings: the level of stdout's JSON lines, and CloudWatch Logs when a group is named.
 
-Reads `LOG_LEVEL`, `LOG_FORMAT`, `CLOUDWATCH_LOG_GROUP`, `CLOUDWATCH_SEND_INTERVAL`,
+Reads `LOG_LEVEL`, `LOG_FORMAT`, `ACCESS_LOG`, `CLOUDWATCH_LOG_GROUP`, `CLOUDWATCH_SEND_INTERVAL`,
 `CLOUDWATCH_QUEUE_SIZE`, `CLOUDWATCH_RETRY_MAX`, `CLOUDWATCH_RETENTION_DAYS`, `AWS_REGION`,
 `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` (boto3 reads the AWS credentials itself).
 """
@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from observability.checks import check_url
 
+# Which requests get an access line: every one, those of a sampled trace and every failure, only
+# failures (400 and above), or none (`observability.logs.access`).
+AccessLog = Literal["all", "sampled", "failures", "off"]
 # The only values CloudWatch Logs' PutRetentionPolicy accepts (its API reference, `retentionInDays`).
 RETENTION_DAYS = frozenset(
     (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
@@ -28,6 +31,7 @@ class LogsSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # auto: human-readable text when stdout is a terminal, JSON lines otherwise (CloudWatch is always JSON).
     log_format: Literal["auto", "json", "text"] = "auto"
+    access_log: AccessLog = "all"
     cloudwatch_log_group: str | None = None
     cloudwatch_send_interval: float = Field(default=5.0, gt=0, description="seconds between batches")
     cloudwatch_queue_size: int = Field(default=10_000, gt=0, description="lines buffered at most")

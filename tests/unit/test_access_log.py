@@ -1,4 +1,5 @@
-"""The access line's status says what happened to the request: answered, failed, or given up on."""
+"""The access line's status says what happened to the request (answered, failed, or given up on), and
+`ACCESS_LOG` says which requests get one."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ import asyncio
 import logging
 
 import pytest
+from fastapi import FastAPI
+from opentelemetry import context, trace
+from opentelemetry.context import Context
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from pydantic import ValidationError
 from starlette.types import Receive, Scope, Send
 
+from observability import NATIVE_TELEMETRY_OFF, TelemetrySettings, configure
 from observability.logs.access import AccessLogMiddleware
+from observability.logs.settings import AccessLog, LogsSettings
 
 
 async def _run(app: AccessLogMiddleware, expected: type[BaseException] | None) -> None:
@@ -71,3 +79,51 @@ async def test_cancelled_after_the_answer_started_keeps_its_status(caplog: pytes
     caplog.set_level(logging.INFO, logger="cruddur.access")
     await _run(AccessLogMiddleware(inner), asyncio.CancelledError)
     assert _statuses(caplog) == [200]
+
+
+def _in_trace(sampled: bool) -> Context:
+    flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
+    return trace.set_span_in_context(NonRecordingSpan(SpanContext(1, 1, is_remote=False, trace_flags=flags)))
+
+
+@pytest.mark.parametrize(
+    ("mode", "sampled", "logged"),
+    [
+        ("all", False, [200, 404, 500]),
+        ("sampled", True, [200, 404, 500]),
+        ("sampled", False, [404, 500]),
+        ("failures", True, [404, 500]),
+        ("off", True, []),
+    ],
+)
+async def test_access_log_setting_chooses_which_requests_get_a_line(
+    caplog: pytest.LogCaptureFixture, mode: AccessLog, sampled: bool, logged: list[int]
+) -> None:
+    """`ACCESS_LOG`: every request, a sampled trace's and every failure, failures (400 up) only, or none."""
+    caplog.set_level(logging.INFO, logger="cruddur.access")
+    for status in (200, 404, 500):
+
+        async def inner(scope: Scope, receive: Receive, send: Send, status: int = status) -> None:
+            await send({"type": "http.response.start", "status": status, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        token = context.attach(_in_trace(sampled))
+        try:
+            await _run(AccessLogMiddleware(inner, mode=mode), None)
+        finally:
+            context.detach(token)
+    assert _statuses(caplog) == logged
+
+
+def test_access_log_setting_is_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ACCESS_LOG` reaches the settings and every app's access log; a value outside the four is refused."""
+    monkeypatch.setenv("ACCESS_LOG", "failures")
+    assert configure(TelemetrySettings(), service_name="users").access_log == "failures"
+    monkeypatch.setenv("ACCESS_LOG", "errors")
+    with pytest.raises(ValidationError, match="'all', 'sampled', 'failures' or 'off'"):
+        LogsSettings()
+    telemetry = configure(TelemetrySettings(access_log="off"), service_name="users")
+    app = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
+    telemetry.instrument_app(app)
+    [access] = [m for m in app.user_middleware if m.cls is AccessLogMiddleware]
+    assert access.kwargs == {"mode": "off"}
