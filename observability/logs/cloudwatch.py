@@ -25,7 +25,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _IGNORED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "watchtower", "aws_xray_sdk", "py.warnings")
-WAKE_EVERY = 0.25  # seconds between the shipping thread's looks at the buffer
 # CloudWatch's PutLogEvents limits (its API reference), which watchtower also applies: events and
 # bytes a batch (each event counts 26 bytes beyond its message), and the largest event.
 MAX_BATCH_EVENTS = 10_000
@@ -70,7 +69,9 @@ class CloudWatchHandler(logging.Handler):
         self.queue_size = queue_size
         self._lines: deque[tuple[str, float]] = deque()  # appends and pops are atomic; bounded in emit
         self._target: Any = None  # the watchtower handler, once CloudWatch answered
+        self._half = max(1, queue_size // 2)  # lines that make a send start before its interval
         self._stopping = threading.Event()
+        self._wake = threading.Event()  # a send is due now: half the buffer full, or closing
         self._thread = threading.Thread(target=self._run, name="cloudwatch-shipper", daemon=True)
 
     def start(self) -> None:
@@ -85,10 +86,13 @@ class CloudWatchHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record)
-            if len(self._lines) >= self.queue_size:
+            queued = len(self._lines)
+            if queued >= self.queue_size:
                 self.dropped += 1  # emit runs under the handler's lock; only the counter grows
                 return
             self._lines.append((line, record.created))
+            if queued + 1 == self._half:
+                self._wake.set()  # once a crossing: the thread sleeps until then, not in short naps
         except Exception:
             self.handleError(record)
 
@@ -160,10 +164,10 @@ class CloudWatchHandler(logging.Handler):
                     self._stopping.wait(backoff)
                     backoff = min(backoff * 2, self.retry_max)
                     continue
-            self._stopping.wait(WAKE_EVERY)
-            if time.monotonic() >= deadline or len(self._lines) >= self.queue_size // 2:
-                deadline = time.monotonic() + self.send_interval
-                self._send()
+            self._wake.wait(max(0.0, deadline - time.monotonic()))
+            self._wake.clear()
+            deadline = time.monotonic() + self.send_interval
+            self._send()
             self._report_dropped()
         if self._target is not None:
             self._send()
@@ -212,6 +216,7 @@ class CloudWatchHandler(logging.Handler):
     def close(self, timeout: float = 5.0) -> None:
         """Flush what is queued and stop, waiting at most `timeout` seconds; never raises."""
         self._stopping.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
         self._report_dropped()

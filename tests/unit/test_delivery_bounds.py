@@ -243,3 +243,25 @@ def test_cloudwatch_hands_watchtower_whole_batches(moto: CloudWatchStandIn) -> N
     assert [e["message"] for e in events["events"]] == [f"line {n}" for n in range(2_000)]
     assert sum(sent) == 2_000 and len(sent) <= 3
     assert not cloudwatch._target.queues and not cloudwatch._target.threads  # no queue, no thread a line
+
+
+def test_cloudwatch_sends_at_its_interval_or_once_half_the_buffer_fills(moto: CloudWatchStandIn) -> None:
+    """Lines wait for the send interval, unless half the buffer fills first: then they go at once."""
+    group = f"/cruddur/half-{free_port()}"
+    cloudwatch = shipping_to(moto, group, send_interval=60, queue_size=20)
+    deadline = time.monotonic() + 10
+    while not cloudwatch.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent: list[int] = []
+    submit = cloudwatch._target._submit_batch
+    cloudwatch._target._submit_batch = lambda batch, stream: sent.append(len(batch)) or submit(batch, stream)
+    for _ in range(9):
+        cloudwatch.handle(record())
+    time.sleep(0.5)
+    assert sent == []
+    cloudwatch.handle(record())
+    deadline = time.monotonic() + 5
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sent == [10]
+    cloudwatch.close(timeout=5)
