@@ -34,7 +34,7 @@ class Config:
     full: bool = False
     sampling: str = "100%"  # "default": no sampler variables at all; "10%": a ratio at the root
     down: bool = False  # every backend address points at a closed port
-    server: dict[str, str] = field(default_factory=dict)
+    server: dict[str, str] = field(default_factory=dict)  # more variables: the server, transport, logs
 
     def env(self, backends: Backends) -> dict[str, str]:
         """The environment variables this configuration adds to a clean one."""
@@ -125,6 +125,20 @@ ALL = [
     ),
     Config(
         "full-down", "full, 100% sampling, every backend down", otel=True, xray="otlp", full=True, down=True
+    ),
+    Config(
+        "full-10-sampled-lines",
+        "full, 10% sampled, ACCESS_LOG=sampled (access lines of sampled traces and failures only)",
+        otel=True,
+        xray="otlp",
+        full=True,
+        sampling="10%",
+        server={"ACCESS_LOG": "sampled"},
+    ),
+    Config(
+        "bare-no-lines",
+        "no telemetry, ACCESS_LOG=off (what the access lines cost)",
+        server={"ACCESS_LOG": "off"},
     ),
     Config("bare-httpx", "no telemetry; httpx's default transport, asyncio loop, h11", server=HTTPX_ASYNCIO),
     Config(
