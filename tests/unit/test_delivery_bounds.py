@@ -226,16 +226,24 @@ def test_cloudwatch_batches_keep_to_put_log_events_limits() -> None:
     assert [len(batch) for batch in batches] == [4, 6]  # four cut lines fill a batch to the byte
 
 
-def test_cloudwatch_hands_watchtower_whole_batches(moto: CloudWatchStandIn) -> None:
-    """A burst of lines reaches CloudWatch in order, in a batch or two, none through watchtower's queue."""
-    group = f"/cruddur/batches-{free_port()}"
-    cloudwatch = shipping_to(moto, group, send_interval=0.2)
+def counting_batches(
+    moto: CloudWatchStandIn, group: str, **options: Any
+) -> tuple[CloudWatchHandler, list[int]]:
+    """A handler shipping to `group` once connected, and the size of each batch it sends from then on."""
+    cloudwatch = shipping_to(moto, group, **options)
     deadline = time.monotonic() + 10
     while not cloudwatch.connected and time.monotonic() < deadline:
         time.sleep(0.05)
     sent: list[int] = []
     submit = cloudwatch._target._submit_batch
     cloudwatch._target._submit_batch = lambda batch, stream: sent.append(len(batch)) or submit(batch, stream)
+    return cloudwatch, sent
+
+
+def test_cloudwatch_hands_watchtower_whole_batches(moto: CloudWatchStandIn) -> None:
+    """A burst of lines reaches CloudWatch in order, in a batch or two, none through watchtower's queue."""
+    group = f"/cruddur/batches-{free_port()}"
+    cloudwatch, sent = counting_batches(moto, group, send_interval=0.2)
     for n in range(2_000):
         cloudwatch.handle(logging.LogRecord("app", logging.INFO, __file__, 1, "line %d", (n,), None))
     cloudwatch.close(timeout=10)
@@ -248,13 +256,7 @@ def test_cloudwatch_hands_watchtower_whole_batches(moto: CloudWatchStandIn) -> N
 def test_cloudwatch_sends_at_its_interval_or_once_half_the_buffer_fills(moto: CloudWatchStandIn) -> None:
     """Lines wait for the send interval, unless half the buffer fills first: then they go at once."""
     group = f"/cruddur/half-{free_port()}"
-    cloudwatch = shipping_to(moto, group, send_interval=60, queue_size=20)
-    deadline = time.monotonic() + 10
-    while not cloudwatch.connected and time.monotonic() < deadline:
-        time.sleep(0.05)
-    sent: list[int] = []
-    submit = cloudwatch._target._submit_batch
-    cloudwatch._target._submit_batch = lambda batch, stream: sent.append(len(batch)) or submit(batch, stream)
+    cloudwatch, sent = counting_batches(moto, group, send_interval=60, queue_size=20)
     for _ in range(9):
         cloudwatch.handle(record())
     time.sleep(0.5)
