@@ -236,7 +236,12 @@ def counting_batches(
         time.sleep(0.05)
     sent: list[int] = []
     submit = cloudwatch._target._submit_batch
-    cloudwatch._target._submit_batch = lambda batch, stream: sent.append(len(batch)) or submit(batch, stream)
+
+    def counted(batch: list[dict[str, Any]], stream: str) -> None:
+        sent.append(len(batch))
+        submit(batch, stream)
+
+    cloudwatch._target._submit_batch = counted
     return cloudwatch, sent
 
 
