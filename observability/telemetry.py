@@ -38,6 +38,7 @@ from observability.faults.routes import route_faults
 from observability.faults.settings import FaultOptions, fault_options
 from observability.lifecycle import Lifespan, bounded, flushing
 from observability.logs.access import AccessLogMiddleware
+from observability.logs.formatter import flush_stdout
 from observability.logs.settings import AccessLog
 from observability.otel import client, db
 from observability.otel.edge import EdgeSampler
@@ -97,7 +98,8 @@ class Telemetry:
         lifespan: Lifespan[Any] = flushing(self.force_flush, app.router.lifespan_context)  # type: ignore[arg-type]
         if self.reporting is not None:
             lifespan = with_reporting(self.reporting, lifespan)
-        app.router.lifespan_context = lifespan
+        # Last, after reporting's own lines: what a paced stdout still holds (LOG_FLUSH_INTERVAL).
+        app.router.lifespan_context = flushing(flush_stdout, lifespan)
         # add_middleware puts the last one added outermost: innermost first.
         reporter = self.reporting.errors if self.reporting is not None else None
         if self.tracer_provider is not None and (self.faults.active or edge):

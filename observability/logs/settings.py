@@ -1,8 +1,9 @@
 """The logs' settings: the level of stdout's JSON lines, and CloudWatch Logs when a group is named.
 
-Reads `LOG_LEVEL`, `LOG_FORMAT`, `ACCESS_LOG`, `CLOUDWATCH_LOG_GROUP`, `CLOUDWATCH_SEND_INTERVAL`,
-`CLOUDWATCH_QUEUE_SIZE`, `CLOUDWATCH_RETRY_MAX`, `CLOUDWATCH_RETENTION_DAYS`, `AWS_REGION`,
-`AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` (boto3 reads the AWS credentials itself).
+Reads `LOG_LEVEL`, `LOG_FORMAT`, `LOG_FLUSH_INTERVAL`, `ACCESS_LOG`, `CLOUDWATCH_LOG_GROUP`,
+`CLOUDWATCH_SEND_INTERVAL`, `CLOUDWATCH_QUEUE_SIZE`, `CLOUDWATCH_RETRY_MAX`, `CLOUDWATCH_RETENTION_DAYS`,
+`AWS_REGION`, `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS` (boto3 reads the AWS
+credentials itself).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class LogsSettings(BaseSettings):
     # auto: human-readable text when stdout is a terminal, JSON lines otherwise (CloudWatch is always JSON).
     log_format: Literal["auto", "json", "text"] = "auto"
     access_log: AccessLog = "all"
+    # JSON lines through a buffer, on stdout within this many seconds (WARNING and above at once); 0:
+    # each line written at once. Fewer writes, each a hand-over of the GIL (docs/performance.md).
+    log_flush_interval: float = Field(default=0.0, ge=0, le=5, description="seconds")
     cloudwatch_log_group: str | None = None
     cloudwatch_send_interval: float = Field(default=5.0, gt=0, description="seconds between batches")
     cloudwatch_queue_size: int = Field(default=10_000, gt=0, description="lines buffered at most")

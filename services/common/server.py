@@ -53,7 +53,12 @@ def run(settings_cls: type[S], service_name: str, create_app: Callable[[S, Telem
     """
     configure_logging(service_name)  # before the settings: their validators may warn
     settings = load_settings(settings_cls)
-    configure_logging(settings.otel_service_name or service_name, settings.log_level, settings.log_format)
+    configure_logging(
+        settings.otel_service_name or service_name,
+        settings.log_level,
+        settings.log_format,
+        settings.log_flush_interval,
+    )
     telemetry = configure(settings, service_name=service_name)
     try:
         app = create_app(settings, telemetry)
