@@ -45,7 +45,7 @@ from opentelemetry.propagators.textmap import (
 )
 from opentelemetry.trace.span import TraceState
 
-from observability.xray.header import XRayPropagator
+from observability.xray.header import XRayPropagator, remote_span_context, with_incoming
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +109,13 @@ def parse_traceparent(value: str) -> tuple[int, int, trace.TraceFlags] | None:
     match = _TRACEPARENT.match(value)
     if match is None:
         return None
-    version, trace_id, parent_id, flags = match.groups()
-    if version == "ff" or int(trace_id, 16) == 0 or int(parent_id, 16) == 0:
+    version, trace_hex, parent_hex, flags = match.groups()
+    trace_id, parent_id = int(trace_hex, 16), int(parent_hex, 16)
+    if version == "ff" or not trace_id or not parent_id:
         return None
-    rest = value[_VERSION_00_LENGTH:]
-    if rest and (version == "00" or not rest.startswith("-")):
+    if len(value) > _VERSION_00_LENGTH and (version == "00" or value[_VERSION_00_LENGTH] != "-"):
         return None
-    return int(trace_id, 16), int(parent_id, 16), trace.TraceFlags(int(flags, 16))
+    return trace_id, parent_id, trace.TraceFlags(int(flags, 16))
 
 
 def parse_tracestate(values: Sequence[str]) -> Members | None:
@@ -155,34 +155,43 @@ def format_traceparent(span_context: trace.SpanContext) -> str:
 class W3CTraceContextPropagator(TextMapPropagator):
     """Reads and writes `traceparent` and `tracestate` by the rules in this module's docstring."""
 
-    def extract(
-        self, carrier: CarrierT, context: Context | None = None, getter: Getter[CarrierT] = default_getter
-    ) -> Context:
-        ctx = context if context is not None else Context()
+    def remote_parent(
+        self, carrier: CarrierT, getter: Getter[CarrierT] = default_getter
+    ) -> trace.SpanContext | None:
+        """The caller's span the carrier names, or None when its `traceparent` is missing or invalid."""
         try:
             parents = getter.get(carrier, TRACEPARENT)
             parsed = parse_traceparent(parents[0]) if parents and len(parents) == 1 else None
             if parsed is None:
-                return ctx
-            members = parse_tracestate(getter.get(carrier, TRACESTATE) or [])
+                return None
+            states = getter.get(carrier, TRACESTATE)
+            members = parse_tracestate(states) if states else None
         except Exception:
             log.debug("trace context not extracted", exc_info=True)
-            return ctx
+            return None
         trace_id, span_id, flags = parsed
         state = Level2TraceState(bound_tracestate(members)) if members else None
-        span_context = trace.SpanContext(
-            trace_id, span_id, is_remote=True, trace_flags=flags, trace_state=state
-        )
-        return trace.set_span_in_context(trace.NonRecordingSpan(span_context), ctx)
+        return trace.SpanContext(trace_id, span_id, is_remote=True, trace_flags=flags, trace_state=state)
+
+    def extract(
+        self, carrier: CarrierT, context: Context | None = None, getter: Getter[CarrierT] = default_getter
+    ) -> Context:
+        ctx = context if context is not None else Context()
+        parent = self.remote_parent(carrier, getter)
+        return ctx if parent is None else trace.set_span_in_context(trace.NonRecordingSpan(parent), ctx)
 
     def inject(
         self, carrier: CarrierT, context: Context | None = None, setter: Setter[CarrierT] = default_setter
     ) -> None:
-        span_context = trace.get_current_span(context).get_span_context()
+        self.write(carrier, trace.get_current_span(context).get_span_context(), setter)
+
+    @staticmethod
+    def write(carrier: CarrierT, span_context: trace.SpanContext, setter: Setter[CarrierT]) -> None:
+        """Write `traceparent` (and `tracestate`, when there is one) naming `span_context` as the parent."""
         if not span_context.is_valid:
             return
         setter.set(carrier, TRACEPARENT, format_traceparent(span_context))
-        members = bound_tracestate(list(span_context.trace_state.items()))
+        members = bound_tracestate(list(span_context.trace_state.items())) if span_context.trace_state else []
         if members:
             setter.set(carrier, TRACESTATE, ",".join(f"{key}={value}" for key, value in members))
 
@@ -191,14 +200,58 @@ class W3CTraceContextPropagator(TextMapPropagator):
         return {TRACEPARENT, TRACESTATE}
 
 
-def project_propagator(*, read_xray_header: bool) -> CompositePropagator:
+class ProjectPropagator(CompositePropagator):
+    """`X-Amzn-Trace-Id` (when asked), W3C trace context, then baggage: what `CompositePropagator` of
+    the three does, in one pass.
+
+    Every request is extracted and every call injected, sampled or not, so the pass is written out: the
+    X-Ray header is parsed and remembered for the sampler (`incoming_header`), the remote parent is
+    the `traceparent`'s when it is valid, else the X-Ray header's, and only that one is built; an
+    outgoing call reads the current span once for both headers. `tests/unit/test_propagation.py`
+    checks that it reads and writes what the plain composite of the three does.
+
+    Args:
+        read_xray_header: read and write `X-Amzn-Trace-Id` too (X-Ray on).
+    """
+
+    def __init__(self, *, read_xray_header: bool) -> None:
+        self._xray = XRayPropagator() if read_xray_header else None
+        self._w3c = W3CTraceContextPropagator()
+        self._baggage = W3CBaggagePropagator()
+        super().__init__([p for p in (self._xray, self._w3c, self._baggage) if p is not None])
+
+    def extract(
+        self, carrier: CarrierT, context: Context | None = None, getter: Getter[CarrierT] = default_getter
+    ) -> Context:
+        ctx = context if context is not None else Context()
+        parent = self._w3c.remote_parent(carrier, getter)
+        if self._xray is not None:
+            header = self._xray.read(carrier, getter)
+            if header is not None:
+                ctx = with_incoming(header, ctx)
+                if parent is None:
+                    parent = remote_span_context(header)
+        if parent is not None:
+            ctx = trace.set_span_in_context(trace.NonRecordingSpan(parent), ctx)
+        return self._baggage.extract(carrier, ctx, getter)
+
+    def inject(
+        self, carrier: CarrierT, context: Context | None = None, setter: Setter[CarrierT] = default_setter
+    ) -> None:
+        span_context = trace.get_current_span(context).get_span_context()
+        if self._xray is not None:
+            self._xray.write(carrier, span_context, setter)
+        self._w3c.write(carrier, span_context, setter)
+        self._baggage.inject(carrier, context, setter)
+
+
+def project_propagator(*, read_xray_header: bool) -> ProjectPropagator:
     """The project's propagators in order: `X-Amzn-Trace-Id`, W3C trace context, baggage.
 
     Args:
         read_xray_header: read and write `X-Amzn-Trace-Id` too (X-Ray on); a valid `traceparent` wins.
     """
-    first: list[TextMapPropagator] = [XRayPropagator()] if read_xray_header else []
-    return CompositePropagator([*first, W3CTraceContextPropagator(), W3CBaggagePropagator()])
+    return ProjectPropagator(read_xray_header=read_xray_header)
 
 
 def use_project_propagation(*, read_xray_header: bool) -> None:

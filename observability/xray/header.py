@@ -103,6 +103,18 @@ def incoming_header(ctx: Context | None = None) -> TraceHeader | None:
     return value if isinstance(value, TraceHeader) else None
 
 
+def remote_span_context(header: TraceHeader) -> trace.SpanContext:
+    """The remote parent a valid header names (a made-up parent id when it has none: OTel needs one)."""
+    flags = trace.TraceFlags(trace.TraceFlags.SAMPLED if header.sampled else trace.TraceFlags.DEFAULT)
+    parent = header.parent if header.parent is not None else random.getrandbits(64) or 1
+    return trace.SpanContext(header.trace_id, parent, is_remote=True, trace_flags=flags)
+
+
+def with_incoming(header: TraceHeader, ctx: Context) -> Context:
+    """`ctx` remembering the request's valid header (see `incoming_header`)."""
+    return otel_context.set_value(_INCOMING, header, ctx)
+
+
 class XRayPropagator(TextMapPropagator):
     """Reads `X-Amzn-Trace-Id` into the OTel context, and writes it on every outgoing call.
 
@@ -112,27 +124,32 @@ class XRayPropagator(TextMapPropagator):
     it before `tracecontext` in a composite, so a valid `traceparent` wins when both are present.
     """
 
+    def read(self, carrier: CarrierT, getter: Getter[CarrierT] = default_getter) -> TraceHeader | None:
+        """The carrier's header, parsed; None when it is absent or malformed."""
+        try:
+            values = getter.get(carrier, HEADER) or getter.get(carrier, HEADER.lower()) or []
+            return parse_header(values[0] if values else None)
+        except Exception:
+            return None
+
     def extract(
         self, carrier: CarrierT, context: Context | None = None, getter: Getter[CarrierT] = default_getter
     ) -> Context:
         ctx = context if context is not None else Context()
-        try:
-            values = getter.get(carrier, HEADER) or getter.get(carrier, HEADER.lower()) or []
-            header = parse_header(values[0] if values else None)
-        except Exception:
-            return ctx
+        header = self.read(carrier, getter)
         if header is None:
             return ctx
-        flags = trace.TraceFlags(trace.TraceFlags.SAMPLED if header.sampled else trace.TraceFlags.DEFAULT)
-        parent = header.parent if header.parent is not None else random.getrandbits(64) or 1
-        span_context = trace.SpanContext(header.trace_id, parent, is_remote=True, trace_flags=flags)
-        ctx = otel_context.set_value(_INCOMING, header, ctx)
-        return trace.set_span_in_context(trace.NonRecordingSpan(span_context), ctx)
+        span = trace.NonRecordingSpan(remote_span_context(header))
+        return trace.set_span_in_context(span, with_incoming(header, ctx))
 
     def inject(
         self, carrier: CarrierT, context: Context | None = None, setter: Setter[CarrierT] = default_setter
     ) -> None:
-        span_context = trace.get_current_span(context).get_span_context()
+        self.write(carrier, trace.get_current_span(context).get_span_context(), setter)
+
+    @staticmethod
+    def write(carrier: CarrierT, span_context: trace.SpanContext, setter: Setter[CarrierT]) -> None:
+        """Write the header naming `span_context` (nothing for an invalid one)."""
         if span_context.is_valid:
             value = format_header(
                 span_context.trace_id, span_context.span_id, span_context.trace_flags.sampled

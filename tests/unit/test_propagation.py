@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from opentelemetry import propagate, trace
+from opentelemetry import baggage, propagate, trace
+from opentelemetry.baggage.propagation import W3CBaggagePropagator
 from opentelemetry.context import Context
+from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -22,7 +24,7 @@ from observability.otel.propagation import (
 )
 from observability.otel.server_span import HEADER_GETTER, RequestHeaders
 from observability.settings import TelemetrySettings
-from observability.xray.header import XRayPropagator
+from observability.xray.header import XRayPropagator, incoming_header
 from tests.xray_stub import StubEmitter
 
 TRACE = "12345678901234567890123456789012"
@@ -332,6 +334,92 @@ def test_composite_continues_the_xray_header_when_traceparent_is_repeated() -> N
     """Two traceparent headers are ignored, and a valid X-Amzn-Trace-Id beside them is continued."""
     headers = (XRAY, ("traceparent", VALID), ("traceparent", VALID))
     assert composite_extract(*headers, read_xray_header=True).trace_id == int(XRAY_TRACE, 16)
+
+
+def generic_composite(*, read_xray_header: bool) -> CompositePropagator:
+    """The plain OpenTelemetry composite of the three propagators the project's one fuses."""
+    first: list[TextMapPropagator] = [XRayPropagator()] if read_xray_header else []
+    return CompositePropagator([*first, W3CTraceContextPropagator(), W3CBaggagePropagator()])
+
+
+ROOT_ONLY = ("x-amzn-trace-id", f"Root=1-{XRAY_TRACE[:8]}-{XRAY_TRACE[8:]}")
+REQUESTS = [
+    (),
+    (("traceparent", VALID),),
+    (("traceparent", f"00-{TRACE}-{PARENT}-00"), ("tracestate", "a=1,b@c=2")),
+    (("traceparent", f"00-{TRACE}-{PARENT}-01"), ("tracestate", "bad key=1")),
+    (("traceparent", "00-zz-nonsense-01"),),
+    (("traceparent", VALID), ("traceparent", VALID)),
+    (XRAY,),
+    (("x-amzn-trace-id", XRAY[1].replace("Sampled=1", "Sampled=?")),),
+    (("x-amzn-trace-id", XRAY[1].replace("Sampled=1", "Sampled=0")),),
+    (("x-amzn-trace-id", "Root=nonsense"),),
+    (XRAY, ("traceparent", VALID)),
+    (XRAY, ("traceparent", "00-zz-nonsense-01"), ("baggage", "enduser.id=andrew,fault.users=status:500")),
+    (
+        ("x-amzn-trace-id", XRAY[1].replace("Sampled=1", "Sampled=?")),
+        ("traceparent", f"00-{XRAY_TRACE}-{PARENT}-00"),
+    ),
+    (("baggage", "k=v"), ("traceparent", VALID), ("tracestate", "a=1")),
+]
+
+
+def extracted(propagator: TextMapPropagator, headers: tuple[tuple[str, str], ...]) -> tuple[object, ...]:
+    """What a server reads from a request: its remote parent, X-Ray header and baggage."""
+    ctx = propagator.extract(RequestHeaders(scope(*headers)), getter=HEADER_GETTER)
+    parent = parent_of(ctx)
+    made_up = ROOT_ONLY in headers  # the parent id is a random one
+    return (
+        parent.trace_id,
+        None if made_up else parent.span_id,
+        parent.is_remote,
+        parent.trace_flags,
+        dict(parent.trace_state),
+        incoming_header(ctx),
+        dict(baggage.get_all(ctx)),
+    )
+
+
+@pytest.mark.parametrize("read_xray_header", [False, True])
+@pytest.mark.parametrize(
+    "headers", [*REQUESTS, (ROOT_ONLY,)], ids=lambda h: "+".join(n for n, _ in h) or "none"
+)
+def test_project_propagator_extracts_what_the_generic_composite_does(
+    headers: tuple[tuple[str, str], ...], read_xray_header: bool
+) -> None:
+    """The fused extraction gives the same parent, remembered X-Ray header and baggage as the composite."""
+    fused = project_propagator(read_xray_header=read_xray_header)
+    assert extracted(fused, headers) == extracted(
+        generic_composite(read_xray_header=read_xray_header), headers
+    )
+
+
+def outgoing(propagator: TextMapPropagator, ctx: Context) -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    propagator.inject(carrier, ctx)
+    return carrier
+
+
+@pytest.mark.parametrize("read_xray_header", [False, True])
+@pytest.mark.parametrize("sampled", [False, True])
+@pytest.mark.parametrize(
+    "state",
+    [None, TraceState([("a", "1"), ("b", "x" * 200)]), Level2TraceState([("k" * 256, "v" * 256)])],
+    ids=["no-tracestate", "tracestate", "tracestate-over-512"],
+)
+def test_project_propagator_injects_what_the_generic_composite_does(
+    read_xray_header: bool, sampled: bool, state: TraceState | None
+) -> None:
+    """A call gets the same headers, baggage included, from the fused injection as from the composite."""
+    flags = trace.TraceFlags(trace.TraceFlags.SAMPLED if sampled else trace.TraceFlags.DEFAULT)
+    span_context = trace.SpanContext(int(TRACE, 16), int(PARENT, 16), False, flags, state)
+    ctx = baggage.set_baggage(
+        "enduser.id", "andrew", trace.set_span_in_context(trace.NonRecordingSpan(span_context))
+    )
+    fused = outgoing(project_propagator(read_xray_header=read_xray_header), ctx)
+    assert fused == outgoing(generic_composite(read_xray_header=read_xray_header), ctx)
+    assert "traceparent" in fused and ("X-Amzn-Trace-Id" in fused) is read_xray_header
+    assert outgoing(project_propagator(read_xray_header=True), Context()) == {}
 
 
 @pytest.fixture
