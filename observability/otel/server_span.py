@@ -200,40 +200,28 @@ class ServerSpanMiddleware:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 span.set_attribute("http.status_code", status)
-                if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
+                if status >= 500 and span.status.status_code is not StatusCode.ERROR:
+                    span.set_status(Status(StatusCode.ERROR))  # an error's own status says more: kept
                 name_by_route()  # routing matched by now; what runs inside the span may read the route
             await send(message)
 
-        # One attach: the span in the extracted context. `_RecordExceptions` (inside the 500 handler)
-        # records an error once; the span does not again on its way out.
+        # One attach: the span in the extracted context. Starlette's `ServerErrorMiddleware` inside
+        # answers an exception with a 500 and raises it again: it is recorded here, once.
         token = context.attach(trace.set_span_in_context(span, parent))
         try:
             if recording and self.on_request is not None:
                 self.on_request(span, scope)
             await self.app(scope, receive, send_with_status if recording else send)
+        except Exception as exc:
+            if recording:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            raise
         finally:
             if recording:
                 name_by_route()
             span.end()
             context.detach(token)
-
-
-class _RecordExceptions:
-    """Inside `ServerErrorMiddleware`: an exception is recorded on the span before the 500 is answered."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self.app(scope, receive, send)
-        except Exception as exc:
-            span = trace.get_current_span()
-            if span.is_recording():
-                span.record_exception(exc)
-                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-            raise
 
 
 def instrument(
@@ -254,9 +242,8 @@ def instrument(
         stack = build()
         if not isinstance(stack, ServerErrorMiddleware):  # Starlette changed: keep its stack untraced
             return stack
-        errors = ServerErrorMiddleware(_RecordExceptions(stack.app), handler=stack.handler, debug=stack.debug)
         served = ServerSpanMiddleware(
-            errors, tracer_provider=tracer_provider, excluded=excludes, on_request=on_request
+            stack, tracer_provider=tracer_provider, excluded=excludes, on_request=on_request
         )
         return ServerErrorMiddleware(served)  # a failure of the span code itself is still a 500
 

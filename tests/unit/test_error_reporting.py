@@ -13,6 +13,7 @@ import pytest
 import rollbar as rollbar_sdk
 from fastapi import FastAPI, HTTPException
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from observability import telemetry as telemetry_mod
 from observability.settings import TelemetrySettings
@@ -100,6 +101,7 @@ async def test_one_item_per_unhandled_error_and_none_for_client_errors(rollbar: 
     [server] = [s for s in exporter.get_finished_spans() if s.name == "GET /boom"]
     assert server.attributes is not None and server.attributes["rollbar.item.uuid"] == item["uuid"]
     assert [e.name for e in server.events] == ["exception"], "the exception is recorded once"
+    assert (server.status.status_code, server.status.description) == (StatusCode.ERROR, "RuntimeError")
     assert rollbar.snapshot() == [item]
 
 
