@@ -22,6 +22,7 @@ from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.propagate import extract
 from opentelemetry.propagators.textmap import Getter
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.http import ExcludeList, detect_synthetic_user_agent
 from starlette.applications import Starlette
@@ -130,6 +131,12 @@ def request_attributes(scope: Scope, headers: RequestHeaders, url: str) -> dict[
     return attributes
 
 
+def errored(span: trace.Span) -> bool:
+    """Whether the span is already ERROR: its description (the exception, from the error middleware)
+    is kept rather than replaced by a bare ERROR when the 500 is sent."""
+    return isinstance(span, ReadableSpan) and span.status.status_code is StatusCode.ERROR
+
+
 class ServerSpanMiddleware:
     """One server span per HTTP request (see the module docstring).
 
@@ -200,8 +207,8 @@ class ServerSpanMiddleware:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 span.set_attribute("http.status_code", status)
-                if status >= 500 and span.status.status_code is not StatusCode.ERROR:
-                    span.set_status(Status(StatusCode.ERROR))  # an error's own status says more: kept
+                if status >= 500 and not errored(span):
+                    span.set_status(Status(StatusCode.ERROR))
                 name_by_route()  # routing matched by now; what runs inside the span may read the route
             await send(message)
 
