@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -133,20 +131,6 @@ def test_span_names_from_the_bounded_cache_decode_like_fresh_ones(monkeypatch: p
     for _ in range(3):
         assert ExportTraceServiceRequest.FromString(encoding.encode(batch)) == encode_spans(batch)
         assert len(encoding._names) <= 2
-
-
-def test_repeated_spans_encode_several_times_faster_than_the_reference() -> None:
-    """Spans that repeat their attributes (a service's usual traffic) cost a fraction of `encode_spans`."""
-    batch = [s for s in spans() if s.name.startswith("GET")] * 100
-
-    def cost(encode: object) -> float:
-        started = time.process_time()
-        for _ in range(5):
-            encode(batch)  # type: ignore[operator]
-        return time.process_time() - started
-
-    cost(encoding.encode)
-    assert cost(encoding.encode) * 2 < cost(lambda b: encode_spans(b).SerializePartialToString())
 
 
 @pytest.mark.parametrize("provider", [TracerProvider, LeanTracerProvider])
