@@ -42,7 +42,7 @@ _URL_ATTRIBUTES = {
     "url.query": scrub_query,
 }
 
-# FastAPI's own spans off: the contrib instrumentation makes the server spans (both would double them).
+# FastAPI's own spans off: `server_span.ServerSpanMiddleware` makes the server spans (both would double them).
 NATIVE_TELEMETRY_OFF: TelemetryConfig = {
     "tracing": False,
     "metrics": False,
