@@ -24,7 +24,7 @@ from typing import NamedTuple
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, SamplingResult
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
@@ -137,6 +137,23 @@ class ParentDecides(ParentBased):
         not_sampled = ALWAYS_OFF if left_open is None else _WhenLeftOpen(root, left_open)
         super().__init__(root, remote_parent_not_sampled=not_sampled)
         self._left_open = left_open
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        parent = trace.get_current_span(parent_context).get_span_context()
+        if parent.is_valid and parent.trace_flags.sampled:
+            # `ParentBased`'s answer for a sampled parent, local or remote (its `ALWAYS_ON`), without
+            # the two calls and the second look-up of the parent: every span of a sampled trace asks.
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, parent.trace_state)
+        return super().should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
 
     def drops_under_remote(self, parent_context: Context) -> bool:
         """True when a span continued from the remote parent in `parent_context` is surely dropped:

@@ -10,13 +10,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 from opentelemetry import context, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, SamplingResult
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags, TraceState
 from sqlalchemy import create_engine, text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -238,3 +239,24 @@ def test_parent_decides_drops_only_an_unsampled_remote_parent_that_left_nothing_
     assert not opened.drops_under_remote(under(SPAN_ID, remote=True, sampled=False))
     result = opened.should_sample(under(SPAN_ID, remote=True, sampled=False), TRACE_ID, "GET")
     assert result.decision.is_sampled()  # left open: the root (ALWAYS_ON) decided
+
+
+@pytest.mark.parametrize("remote", [False, True])
+@pytest.mark.parametrize("sampled", [False, True])
+@pytest.mark.parametrize("state", [TraceState(), TraceState([("vendor", "x")])], ids=["no-state", "state"])
+@pytest.mark.parametrize("root", [ALWAYS_ON, ALWAYS_OFF], ids=["root-on", "root-off"])
+def test_parent_decides_answers_as_parent_based(
+    remote: bool, sampled: bool, state: TraceState, root: Sampler
+) -> None:
+    """Whatever the parent, and at a root, `ParentDecides` gives `ParentBased`'s answer, field by field."""
+    attributes = {"http.method": "GET", "db.system.name": "sqlite"}
+    flags = TraceFlags(TraceFlags.SAMPLED if sampled else 0)
+    parent = SpanContext(TRACE_ID, SPAN_ID, is_remote=remote, trace_flags=flags, trace_state=state)
+    for ctx in (trace.set_span_in_context(NonRecordingSpan(parent)), Context(), None):
+        ours = ParentDecides(root).should_sample(ctx, TRACE_ID, "span", SpanKind.CLIENT, attributes)
+        theirs = ParentBased(root).should_sample(ctx, TRACE_ID, "span", SpanKind.CLIENT, attributes)
+        assert (ours.decision, dict(ours.attributes), ours.trace_state) == (
+            theirs.decision,
+            dict(theirs.attributes),
+            theirs.trace_state,
+        )
