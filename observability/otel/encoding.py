@@ -7,8 +7,8 @@ the same attribute keys and mostly the same values (method, route, host, stateme
 resource, a few instrumentation scopes. So this encoder writes the bytes directly and keeps the
 encoded form of each repeated piece (an attribute key and value, a span name, a resource, a scope)
 in bounded caches. The rest of a span costs few Python operations: its ids, kind and times are two
-precompiled struct packs into one bytearray, and an exported `ReadableSpan`'s fields are read
-directly rather than through properties that copy them. The bytes decode to the same
+precompiled struct packs into one bytearray, and an exported span's fields (the SDK's `ReadableSpan`
+or a `LeanSpan`) are read directly rather than through properties that copy them. The bytes decode to the same
 `ExportTraceServiceRequest` as `encode_spans` gives (tests/unit/test_otlp_encoding.py compares them
 field by field); anything it does not expect is encoded by OpenTelemetry's encoder instead.
 
@@ -27,6 +27,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext
 from opentelemetry.trace.span import DEFAULT_TRACE_STATE as _NO_TRACE_STATE
 
+from observability.otel.span import LeanSpan
+
+_DIRECT = frozenset({ReadableSpan, LeanSpan})  # the span types whose fields are read directly
 _CACHE_MAX = 4_096  # encoded attributes kept; cleared when full (a bound, not an eviction policy)
 _attributes: dict[tuple[str, type, Any], bytes] = {}  # (key, type, value) -> a span's attribute field
 _NAMES_MAX = 1_024  # span names kept; cleared when full
@@ -173,14 +176,15 @@ def _name(name: str) -> bytes:
 
 def _span(span: ReadableSpan) -> bytes:
     """A `Span` message as a field of its `ScopeSpans`."""
-    if type(span) is ReadableSpan:
-        # What the SDK's spans and LeanSpan hand to exporters. Its properties return these fields, but
-        # copied (a MappingProxyType, two tuples) or after isinstance checks: read them directly. A
-        # `BoundedAttributes` or `BoundedList` carries its dropped count; a dict, tuple or None none.
+    if type(span) in _DIRECT:
+        # What the SDK's spans and LeanSpan hand to exporters. Their properties return these fields,
+        # but copied (a MappingProxyType, two tuples) or after isinstance checks: read them directly. A
+        # `BoundedAttributes` or `BoundedList` carries its dropped count; a dict, tuple or None none
+        # (a LeanSpan keeps its dropped attributes' count beside its dict).
         context, parent, name, kind = span._context, span._parent, span._name, span._kind
         start, end, status = span._start_time, span._end_time, span._status
         attributes, events, links = span._attributes, span._events, span._links
-        dropped_attributes = getattr(attributes, "dropped", 0)
+        dropped_attributes = span._dropped if type(span) is LeanSpan else getattr(attributes, "dropped", 0)
         dropped_events, dropped_links = getattr(events, "dropped", 0), getattr(links, "dropped", 0)
     else:  # a subclass: its properties may say otherwise
         context, parent, name, kind = span.get_span_context(), span.parent, span.name, span.kind
@@ -267,7 +271,7 @@ def _encode(spans: Sequence[ReadableSpan]) -> bytes:
     groups: dict[int, tuple[Any, dict[int, tuple[Any, list[bytes]]]]] = {}
     by_pair: dict[tuple[int, int], list[bytes]] = {}  # (resource id, scope id) -> its spans' fields
     for span in spans:
-        if type(span) is ReadableSpan:  # as in _span: the fields its properties return
+        if type(span) in _DIRECT:  # as in _span: the fields its properties return
             resource, scope = span._resource, span._instrumentation_scope or None
         else:
             resource, scope = span.resource, span.instrumentation_scope or None

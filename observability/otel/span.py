@@ -6,11 +6,13 @@ the value a `str`/`bool`/`int`/`float` (a string within the length limit). Anyth
 bytes, None, odd keys, an over-long string) goes through `BoundedAttributes` itself, so it is cleaned
 and warned about exactly as the SDK does. `SpanLimits` are honoured (count, with the oldest attribute
 dropped first; string length; events, links and their attributes), and the dropped counts reach the
-exported `ReadableSpan`: its attributes are a `BoundedAttributes` carrying the count only when
-something was dropped. Events and links use the SDK's own containers (they are rare here).
+exporters (`dropped_attributes`, and the SDK's containers' own counts). Events and links use the
+SDK's own containers (they are rare here).
 
-Writes are not locked: a span is written by one task or thread at a time; `end` is atomic. The
-warnings use the SDK's texts and loggers, so a log set-up that silences the SDK silences these.
+Writes are not locked: a span is written by one task or thread at a time; `end` is atomic. Once
+ended, a span refuses every write (with the SDK's warning), so processors and exporters are handed
+the span itself rather than the snapshot the SDK copies. The warnings use the SDK's texts and
+loggers, so a log set-up that silences the SDK silences these.
 """
 
 from __future__ import annotations
@@ -278,29 +280,7 @@ class LeanSpan(trace_api.Span, ReadableSpan):
         if ended:
             sdk_log.warning("Calling end() on an ended span.")
             return
-        self._processor.on_end(self._readable())
-
-    def _readable(self) -> ReadableSpan:
-        attributes: types.Attributes = self._attributes
-        if self._dropped:  # ReadableSpan reads the dropped count off a BoundedAttributes only
-            bounded = BoundedAttributes(self._limits.max_span_attributes, self._attributes, True)
-            bounded.dropped = self._dropped
-            attributes = bounded
-        return ReadableSpan(
-            name=self._name,
-            context=self._context,
-            parent=self._parent,
-            resource=self._resource,
-            attributes=attributes,
-            events=self._events,
-            links=self._links,
-            kind=self._kind,
-            status=self._status,
-            start_time=self._start_time,
-            end_time=self._end_time,
-            instrumentation_info=self._instrumentation_info,
-            instrumentation_scope=self._instrumentation_scope,
-        )
+        self._processor.on_end(self)  # read-only from here: every write above refuses an ended span
 
 
 def _is_valid_link(context: trace_api.SpanContext, attributes: Any) -> bool:

@@ -10,10 +10,10 @@ Kept identical to `opentelemetry.sdk.trace.Tracer.start_span`: the parent taken 
 the current one); the sampler called with the same arguments; the trace id new at a root and the
 parent's otherwise; the span id from the id generator; trace flags and trace state from the decision;
 a `NonRecordingSpan` when the decision does not record; the sampler's attributes as the span's first
-ones; `on_start` at start and one `ReadableSpan` to `on_end` at the end; `start_as_current_span` and
-`use_span` exception handling. Not consulted: the SDK's experimental tracer configurator and its
-internal self-metrics (`OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED`), both private and off by default,
-and the private `_on_ending` hook. Nothing here reads the environment.
+ones; `on_start` at start and a `ReadableSpan` (the ended span itself) to `on_end` at the end;
+`start_as_current_span` and `use_span` exception handling. Not consulted: the SDK's experimental
+tracer configurator and its internal self-metrics (`OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED`), both
+private and off by default, and the private `_on_ending` hook. Nothing here reads the environment.
 """
 
 from __future__ import annotations
