@@ -2,7 +2,9 @@
 
 `Sampler.should_sample` takes seven arguments. Each sampler here (the edge's, the X-Ray rules', the one
 that decides when an `X-Amzn-Trace-Id` asks) reads a few of them and hands the span on to another
-sampler: `DecidingSampler` gathers them into one `Candidate`, so each writes only its decision.
+sampler: `DecidingSampler` gathers them into one `Candidate`, so each writes only its decision. The
+exception is `ParentDecides`, which must stay a `ParentBased` and so keeps `should_sample`'s own
+signature: every span of a sampled trace asks it, and it answers those without a `Candidate`.
 
 Every sampler the project builds gives a span its parent's decision (`parentbased_*`, the X-Ray rules'
 `ParentBased`) or decides by the trace id alone (`always_*`, `traceidratio`), so under an unsampled
@@ -125,8 +127,9 @@ class _WhenLeftOpen(DecidingSampler):
 
 
 class ParentDecides(ParentBased):
-    """`ParentBased` (root decides at the root, the parent's decision below) that also says, before a
-    span is made, when a caller's "not sampled" stands (`drops_under_remote`).
+    """`ParentBased` (root decides at the root, the parent's decision below) that answers a sampled
+    parent's child itself, and also says, before a span is made, when a caller's "not sampled" stands
+    (`drops_under_remote`).
 
     Args:
         root: decides for a span without a parent.
