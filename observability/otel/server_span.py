@@ -32,6 +32,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from observability.otel.sampling import span_ids, unsampled_child
 
 RequestHook = Callable[[trace.Span, Scope], None]
+# Set on an exception already recorded on the request's span (the error middleware records it when it
+# reports it): when it comes back out after the response started, it is not recorded a second time.
+ON_SPAN = "__cruddur_on_span__"
 # The methods a span names as they are (RFC 9110, PATCH, QUERY); any other is `_OTHER`, as the contrib
 # instrumentations say (whose check also read the environment on every request).
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"})
@@ -220,7 +223,7 @@ class ServerSpanMiddleware:
                 self.on_request(span, scope)
             await self.app(scope, receive, send_with_status if recording else send)
         except Exception as exc:
-            if recording:
+            if recording and not getattr(exc, ON_SPAN, False):
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
             raise

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observability.faults.record import InjectedFault
 from observability.logs.formatter import REPORTED, current_scope
+from observability.otel.server_span import ON_SPAN
 from observability.redact import scrub_text
 from observability.rollbar.reporter import ErrorReporter
 
@@ -80,6 +81,7 @@ def handle_error(reporter: ErrorReporter | None, error: Exception, scope: Scope)
         span = trace.get_current_span()
         if span.is_recording():
             span.record_exception(error, attributes={ITEM_UUID: item_uuid or "", **scrubbed(error)})
+            setattr(error, ON_SPAN, True)
             span.set_status(Status(StatusCode.ERROR, f"{type(error).__qualname__}"))
             if item_uuid:
                 span.set_attribute(ITEM_UUID, item_uuid)

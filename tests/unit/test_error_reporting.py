@@ -12,6 +12,7 @@ import httpx
 import pytest
 import rollbar as rollbar_sdk
 from fastapi import FastAPI, HTTPException
+from fastapi.responses import StreamingResponse
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
@@ -103,6 +104,39 @@ async def test_one_item_per_unhandled_error_and_none_for_client_errors(rollbar: 
     assert [e.name for e in server.events] == ["exception"], "the exception is recorded once"
     assert (server.status.status_code, server.status.description) == (StatusCode.ERROR, "RuntimeError")
     assert rollbar.snapshot() == [item]
+
+
+async def test_an_error_after_the_answer_started_is_one_event_on_the_span(rollbar: RollbarStandIn) -> None:
+    """A stream that fails half way is reported once and is one exception event on the server span."""
+    from services.common.app import new_app
+
+    exporter = InMemorySpanExporter()
+    telemetry = build(rollbar, exporter)
+    app = new_app("unit", telemetry, nothing)
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"first"
+            raise RuntimeError("half way")
+
+        return StreamingResponse(chunks())
+
+    assert telemetry.reporting is not None
+    telemetry.reporting.open()
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://unit") as client:
+            response = await client.get("/stream")  # started: the server ends it, unfinished
+        [item] = poll(lambda: rollbar.snapshot() or None, what="the item")
+    finally:
+        telemetry.reporting.close()
+    telemetry.force_flush()
+    assert response.status_code == 200 and response.content == b"first"
+    [server] = [s for s in exporter.get_finished_spans() if s.name == "GET /stream"]
+    assert [e.name for e in server.events] == ["exception"]
+    assert server.status.status_code is StatusCode.ERROR
+    assert item["body"]["trace_chain"][0]["exception"] == {"class": "RuntimeError", "message": "half way"}
 
 
 async def test_debug_error_route_is_off_in_production() -> None:
