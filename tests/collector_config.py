@@ -35,7 +35,7 @@ def host_file(service: Mapping[str, Any], container_path: str) -> Path:
         source, _, rest = volume.partition(":")
         target = rest.split(":")[0]
         if source.startswith(".") and PurePosixPath(target) == PurePosixPath(container_path):
-            return REPO / source
+            return REPO / str(source)
     raise AssertionError(f"nothing is mounted at {container_path}")
 
 

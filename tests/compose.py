@@ -114,7 +114,7 @@ def exposed(spec: Mapping[str, Any], name: str) -> set[tuple[int, str]]:
 
 def references(spec: Mapping[str, Any], text: str, variable: str = "") -> list[tuple[str, int, str]]:
     """(service, port, protocol) for each `service:port` of this compose file named in `text`."""
-    found = []
+    found: list[tuple[str, int, str]] = []
     for match in _REFERENCE.finditer(text):
         if match["host"] in spec["services"]:
             protocols = ("udp", "tcp") if variable.endswith("XRAY_DAEMON_ADDRESS") else ("tcp",)

@@ -71,7 +71,8 @@ def _build(path: Path) -> list[dict[str, Any]]:
     for patch_entry in kustomization.get("patches", []):
         assert set(patch_entry) == {"path"}, f"{path}: only `patches: - path:` is rendered here"
         for patch in _documents(path / patch_entry["path"]):
-            [target] = [o for o in objects if _id(o) == _id(patch)] or [None]
+            matching: list[dict[str, Any] | None] = [o for o in objects if _id(o) == _id(patch)]
+            [target] = matching or [None]
             assert target is not None, f"{path}: patch for {_id(patch)} matches nothing"
             objects[objects.index(target)] = strategic_merge(target, patch)
     if "namespace" in kustomization:
@@ -152,7 +153,8 @@ def strategic_merge(base: Any, patch: Any, key: str = "") -> Any:
     if isinstance(base, list) and isinstance(patch, list) and merge_key:
         merged_list = copy.deepcopy(base)
         for item in patch:
-            [index] = [i for i, b in enumerate(base) if b[merge_key] == item[merge_key]] or [None]
+            matching: list[int | None] = [i for i, b in enumerate(base) if b[merge_key] == item[merge_key]]
+            [index] = matching or [None]
             if index is None:
                 merged_list.append(item)
             else:

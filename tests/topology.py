@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 class SpanLike(Protocol):
@@ -32,11 +32,14 @@ def edges(spans: Iterable[SpanLike]) -> set[tuple[str, str]]:
     return found
 
 
-def roots(spans: Iterable[SpanLike]) -> list[SpanLike]:
+Span = TypeVar("Span", bound=SpanLike)
+
+
+def roots(spans: Iterable[Span]) -> list[Span]:
     """Spans whose parent is not among them (one, for a complete trace that started here)."""
-    spans = list(spans)
-    ids = {span.span_id for span in spans}
-    return [span for span in spans if span.parent_span_id not in ids]
+    listed = list(spans)
+    ids = {span.span_id for span in listed}
+    return [span for span in listed if span.parent_span_id not in ids]
 
 
 def from_sdk(span: object) -> SpanRecord:

@@ -94,7 +94,7 @@ def click_and_trace(page: Any, selector: str) -> str:
         arg=before,
         timeout=10_000,
     )
-    trace_id = page.text_content("#trace-id")
+    trace_id: str | None = page.text_content("#trace-id")
     assert trace_id is not None
     return trace_id
 

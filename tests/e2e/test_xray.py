@@ -146,7 +146,7 @@ def test_malformed_xray_header_gets_200_and_a_new_trace(
 ) -> None:
     """A malformed X-Amzn-Trace-Id is ignored: 200, and a fresh complete tree under a new trace id."""
     response = httpx.get(
-        f"{stack.gateway}/api/activities/home", headers={"X-Amzn-Trace-Id": header.encode("utf-8")}
+        f"{stack.gateway}/api/activities/home", headers={b"X-Amzn-Trace-Id": header.encode("utf-8")}
     )
     assert response.status_code == 200
     assert xray_id(trace_id_of(response)) != ROOT

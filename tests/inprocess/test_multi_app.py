@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.inprocess.wiring import Apps
-from tests.topology import edges, from_sdk, roots
+from tests.topology import SpanRecord, edges, from_sdk, roots
 
 
 async def test_home_feed_edges(apps: Apps) -> None:
@@ -42,13 +42,13 @@ async def test_concurrent_requests_get_separate_traces(apps: Apps) -> None:
     responses = await asyncio.gather(*(apps.client.get("/api/activities/home") for _ in range(20)))
     assert {r.status_code for r in responses} == {200}
     spans = [from_sdk(s) for s in apps.finished_spans()]
-    by_trace: dict[str, list[object]] = {}
+    by_trace: dict[str, list[SpanRecord]] = {}
     for span in spans:
         by_trace.setdefault(span.trace_id, []).append(span)
     assert len(by_trace) == 20
     for trace_spans in by_trace.values():
-        assert edges(trace_spans) == {("gateway", "activities"), ("activities", "users")}  # type: ignore[arg-type]
-        assert len(roots(trace_spans)) == 1  # type: ignore[arg-type]
+        assert edges(trace_spans) == {("gateway", "activities"), ("activities", "users")}
+        assert len(roots(trace_spans)) == 1
 
 
 async def test_enrichment_span_counts_posts(apps: Apps) -> None:

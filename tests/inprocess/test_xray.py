@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 
 from services.gateway.auth import mint
@@ -52,7 +53,7 @@ async def test_segments_describe_the_request(tmp_path: Path) -> None:
     """A segment has http data, route and user annotations, and each query an sql block without values."""
     token = mint("worf", DEV_AUTH_SECRET)
     # The log group turns on log shipping too: to a closed local port here, so nothing leaves the host.
-    shipping = {"aws_region": "us-east-1", "aws_endpoint_url": "http://127.0.0.1:9"}
+    shipping: dict[str, Any] = {"aws_region": "us-east-1", "aws_endpoint_url": "http://127.0.0.1:9"}
     async with three_apps(tmp_path, cloudwatch_log_group="/cruddur/test", **shipping) as stack:
         response = await stack.gateway.post(
             "/api/activities",
@@ -113,7 +114,7 @@ async def test_an_untrusted_callers_decision_is_not_followed(tmp_path: Path) -> 
 async def test_an_exception_is_recorded_and_the_segment_still_sent(tmp_path: Path) -> None:
     """An unhandled error in a route becomes a fault segment with the exception, and a 500."""
     async with three_apps(tmp_path) as stack:
-        app = stack.apps["users"]
+        app: FastAPI = stack.apps["users"]
 
         @app.get("/explode")
         async def explode() -> None:
@@ -149,7 +150,7 @@ async def test_load_balancer_root_only_header_keeps_the_trace_id(tmp_path: Path)
 async def test_segment_ends_when_the_client_goes_away(tmp_path: Path) -> None:
     """A request cancelled mid-flight (client disconnect) still sends its segment, ended."""
     async with three_apps(tmp_path) as stack:
-        app = stack.apps["users"]
+        app: FastAPI = stack.apps["users"]
         started = asyncio.Event()
 
         @app.get("/slow")

@@ -72,7 +72,10 @@ def decode_json(body: bytes) -> ExportTraceServiceRequest:
                     _hex_ids_to_base64(span)
                     for link in span.get("links", []):
                         _hex_ids_to_base64(link)
-        return ParseDict(data, ExportTraceServiceRequest(), ignore_unknown_fields=True)
+        parsed: ExportTraceServiceRequest = ParseDict(
+            data, ExportTraceServiceRequest(), ignore_unknown_fields=True
+        )
+        return parsed
     except (ValueError, TypeError, AttributeError, ParseError) as exc:
         raise DecodeError(f"not an OTLP JSON ExportTraceServiceRequest: {exc}") from exc
 

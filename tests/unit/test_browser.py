@@ -36,7 +36,7 @@ def accept(seen: list[httpx.Request]) -> Handler:
 
 
 @asynccontextmanager
-async def gateway(handler: Handler | None = None, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway(handler: Handler | None = None, /, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway alone with its lifespan running, its relay's upstream answered by `handler`."""
     values = {"honeycomb_api_endpoint": OTLP, "honeycomb_api_key": KEY, **settings}
     config = GatewaySettings(**values)
@@ -60,7 +60,10 @@ async def chunked(body: bytes) -> AsyncIterator[bytes]:
 
 
 def export(
-    client: httpx.AsyncClient, body: bytes | AsyncIterator[bytes] = b'{"resourceSpans": []}', **headers: str
+    client: httpx.AsyncClient,
+    body: bytes | AsyncIterator[bytes] = b'{"resourceSpans": []}',
+    /,
+    **headers: str,
 ) -> Any:
     sent = {"origin": ORIGIN, "content-type": "application/json", **headers}
     return client.post("/telemetry/v1/traces", content=body, headers=sent)

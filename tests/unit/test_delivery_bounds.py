@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from observability.logs.cloudwatch import EVENT_OVERHEAD, MAX_BATCH_BYTES, MAX_EVENT_BYTES, CloudWatchHandler
 from observability.logs.settings import LogsSettings
+from observability.rollbar import sender as sender_mod
 from observability.rollbar.reporter import ErrorReporter
 from observability.rollbar.sdk import Report
 from observability.rollbar.sender import Budget, RateLimiter, RollbarSender
@@ -129,8 +130,9 @@ class Recording(RollbarSender):
         super().__init__("http://127.0.0.1:1/api/1", "token")
         self.items: list[Report] = []
 
-    def submit(self, report: Report) -> bool:
-        self.items.append(report)
+    def submit(self, job: sender_mod.Job) -> bool:
+        assert isinstance(job, Report)
+        self.items.append(job)
         return True
 
 

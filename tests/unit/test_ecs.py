@@ -55,7 +55,7 @@ def client(service: str) -> Any:
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
-    return session.client(service)  # type: ignore[call-overload]
+    return session.client(service)
 
 
 def call(

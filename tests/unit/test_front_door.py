@@ -29,6 +29,11 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+def classes(app: FastAPI) -> list[object]:
+    """The app's middleware classes, outermost first."""
+    return [m.cls for m in app.user_middleware]
+
+
 @pytest.mark.parametrize("path", sorted(SERVICES.rglob("*.py")), ids=lambda p: str(p.relative_to(SERVICES)))
 def test_services_import_only_the_front_door(path: Path) -> None:
     """No service module imports a telemetry SDK or an `observability` submodule: only `observability`."""
@@ -44,14 +49,13 @@ def test_instrument_app_adds_the_middleware_in_the_one_order() -> None:
     telemetry = configure(TelemetrySettings(), service_name="gateway")
     app = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
     telemetry.instrument_app(app, edge=True)
-    outermost_first = [m.cls for m in app.user_middleware]
-    assert outermost_first == [EdgeMiddleware, ErrorReportingMiddleware, AccessLogMiddleware, FaultMiddleware]
+    assert classes(app) == [EdgeMiddleware, ErrorReportingMiddleware, AccessLogMiddleware, FaultMiddleware]
     internal = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
     telemetry.instrument_app(internal)
-    assert [m.cls for m in internal.user_middleware] == [ErrorReportingMiddleware, AccessLogMiddleware]
+    assert classes(internal) == [ErrorReportingMiddleware, AccessLogMiddleware]
     faulty = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
     configure(TelemetrySettings(faults_enabled=True), service_name="users").instrument_app(faulty)
-    assert [m.cls for m in faulty.user_middleware] == [
+    assert classes(faulty) == [
         ErrorReportingMiddleware,
         AccessLogMiddleware,
         FaultMiddleware,

@@ -355,7 +355,9 @@ def test_a_remote_parents_decision_is_followed() -> None:
         assert not dropped.is_recording() and kept.is_recording()
         kept.end()
     assert contexts[0] == contexts[1]
-    assert contexts[1][0][0] == UNSAMPLED_REMOTE.trace_id and contexts[1][0][3] == TraceFlags(0)
+    dropped_view = contexts[1][0]
+    assert dropped_view is not None
+    assert dropped_view[0] == UNSAMPLED_REMOTE.trace_id and dropped_view[3] == TraceFlags(0)
 
 
 def test_a_second_end_is_ignored_with_the_sdks_warning(caplog: pytest.LogCaptureFixture) -> None:

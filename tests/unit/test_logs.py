@@ -10,8 +10,9 @@ from opentelemetry import baggage, context
 from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
 from opentelemetry.sdk.trace import TracerProvider
 
-from observability.logs.formatter import JsonFormatter, current_scope, xray_trace_id
+from observability.logs.formatter import JsonFormatter, current_scope
 from observability.redact import scrub_headers, scrub_query, scrub_text
+from observability.xray.header import xray_trace_id
 
 
 class _Route:

@@ -10,6 +10,7 @@ import logging
 import re
 import socket
 import subprocess
+import sys
 
 import pytest
 import uvicorn
@@ -75,7 +76,7 @@ async def test_serving_on_is_logged_only_after_the_bind(caplog: pytest.LogCaptur
 def lines_for(log_format: str, monkeypatch: pytest.MonkeyPatch, tty: bool) -> str:
     stream = io.StringIO()
     monkeypatch.setattr(stream, "isatty", lambda: tty)
-    monkeypatch.setattr(formatter.sys, "stdout", stream)
+    monkeypatch.setattr(sys, "stdout", stream)
     root = logging.getLogger()
     before = list(root.handlers), root.level
     try:

@@ -11,12 +11,13 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
+from opentelemetry.util.types import AnyValue
 
 from observability.otel import encoding
 from observability.otel.span import LeanSpan
 from observability.otel.tracer import LeanTracerProvider
 
-ATTRIBUTES = {
+ATTRIBUTES: dict[str, AnyValue] = {
     "http.method": "GET",
     "http.route": "/users/{handle}",
     "http.status_code": 404,
@@ -99,7 +100,7 @@ def test_equal_values_of_different_types_are_not_confused_by_the_cache() -> None
     """`1`, `True` and `1.0` (equal in Python) under one key each decode as their own type."""
     [span] = [s for s in spans() if s.name == "SELECT users.db"][:1]
     for value in (1, True, 1.0, (1,), (True,), ("1",)):
-        span._attributes = {"same": value}  # type: ignore[dict-item]
+        span._attributes = {"same": value}
         assert ExportTraceServiceRequest.FromString(encoding.encode([span])) == encode_spans([span])
 
 

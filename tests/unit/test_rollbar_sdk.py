@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import pytest
 import rollbar
@@ -25,7 +26,7 @@ def configured() -> None:
 def test_the_sdk_is_configured_once_per_process(caplog: pytest.LogCaptureFixture) -> None:
     """A second configuration changes nothing of the SDK's and warns when it asks for other locals."""
     configured()
-    before = dict(rollbar.SETTINGS)
+    before: dict[str, Any] = dict(rollbar.SETTINGS)
     assert before["allow_logging_basic_config"] is False and before["locals"]["enabled"] is False
     with caplog.at_level(logging.WARNING, logger="cruddur.errors"):
         sdk.init_once(

@@ -16,7 +16,14 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler, SamplingResult
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags, TraceState
 from sqlalchemy import create_engine, text
 from starlette.applications import Starlette
@@ -238,7 +245,7 @@ def test_parent_decides_drops_only_an_unsampled_remote_parent_that_left_nothing_
     opened = ParentDecides(ALWAYS_ON, left_open=lambda context, trace_id: trace_id == TRACE_ID)
     assert not opened.drops_under_remote(under(SPAN_ID, remote=True, sampled=False))
     result = opened.should_sample(under(SPAN_ID, remote=True, sampled=False), TRACE_ID, "GET")
-    assert result.decision.is_sampled()  # left open: the root (ALWAYS_ON) decided
+    assert result.decision is Decision.RECORD_AND_SAMPLE  # left open: the root (ALWAYS_ON) decided
 
 
 @pytest.mark.parametrize("remote", [False, True])

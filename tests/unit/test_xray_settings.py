@@ -55,7 +55,7 @@ def test_bad_rules_file_stops_start_up(tmp_path: Path) -> None:
         ({"xray_exporter": "otlp", "aws_region": "us-east-1", "otel_sdk_disabled": True}, "off"),
     ],
 )
-def test_xray_mode_follows_xray_exporter_then_the_sdk_variables(env: dict[str, object], mode: str) -> None:
+def test_xray_mode_follows_xray_exporter_then_the_sdk_variables(env: dict[str, Any], mode: str) -> None:
     """XRAY_EXPORTER decides; unset, the SDK's own variables turn the SDK path on; OTel off is X-Ray off."""
     assert TelemetrySettings(**env).xray_mode == mode
 
