@@ -36,8 +36,9 @@ async def nothing(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def client_of(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://unit")
+def client_of(app: FastAPI, *, raise_app_exceptions: bool = True) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+    return httpx.AsyncClient(transport=transport, base_url="http://unit")
 
 
 def build(
@@ -125,8 +126,7 @@ async def test_an_error_after_the_answer_started_is_one_event_on_the_span(rollba
     assert telemetry.reporting is not None
     telemetry.reporting.open()
     try:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://unit") as client:
+        async with client_of(app, raise_app_exceptions=False) as client:
             response = await client.get("/stream")  # started: the server ends it, unfinished
         [item] = poll(lambda: rollbar.snapshot() or None, what="the item")
     finally:
