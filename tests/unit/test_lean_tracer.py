@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -273,6 +274,62 @@ def test_exceptions_become_the_same_events_and_statuses() -> None:
     assert ("exception.escaped", "True") in with_span["events"][0][1]
     assert quiet["events"] == [] and quiet["status"] == (StatusCode.UNSET, None)
     assert explicit["stacktraces"] == ["OSError: disk"] and ("retry", 2) in explicit["events"][0][1]
+
+
+class Interrupted(BaseException):
+    """Not an `Exception` (as `KeyboardInterrupt` or `GeneratorExit`): not an error of the span."""
+
+
+def current_span_scenario(tracer: trace.Tracer) -> None:
+    with tracer.start_as_current_span("outer") as outer:
+        with tracer.start_as_current_span("inner", kind=SpanKind.CLIENT, attributes={"n": 1}) as inner:
+            inner.set_attribute("is current", trace.get_current_span() is inner)
+        outer.set_attribute("current again", trace.get_current_span() is outer)
+        with tracer.start_as_current_span("kept open", end_on_exit=False) as kept:
+            pass
+        kept.set_attribute("written after the block", True)
+        kept.end()
+    with pytest.raises(Interrupted), tracer.start_as_current_span("interrupted"):
+        raise Interrupted()
+    assert trace.get_current_span() is trace.INVALID_SPAN
+
+    @tracer.start_as_current_span("decorated")
+    def work(value: int) -> int:
+        trace.get_current_span().set_attribute("value", value)
+        if value < 0:
+            raise ValueError("negative")
+        return value * 2
+
+    @tracer.start_as_current_span("decorated async", kind=SpanKind.CONSUMER)
+    async def work_async() -> str:
+        await asyncio.sleep(0)
+        trace.get_current_span().set_attribute("after an await", True)
+        return "done"
+
+    assert work(2) == 4 and work(3) == 6
+    with pytest.raises(ValueError):
+        work(-1)
+    assert asyncio.run(work_async()) == "done"
+
+
+def test_start_as_current_span_behaves_as_the_sdks() -> None:
+    """Nesting, `end_on_exit=False`, a `BaseException`, and use as a decorator of functions and coroutine
+    functions: the same spans, parents, attributes and statuses as the SDK's generator-based manager."""
+    sdk, lean = run_both(current_span_scenario)
+    assert lean == sdk
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for span in lean:
+        by_name.setdefault(span["name"], []).append(span)
+    (inner,), (outer,) = by_name["inner"], by_name["outer"]
+    assert inner["parent"] == outer["context"] and ("is current", True) in inner["attributes"]
+    assert ("current again", True) in outer["attributes"]
+    assert ("written after the block", True) in by_name["kept open"][0]["attributes"]
+    interrupted = by_name["interrupted"][0]
+    assert interrupted["events"] == [] and interrupted["status"] == (StatusCode.UNSET, None)
+    calls = [span["attributes"] for span in by_name["decorated"]]
+    assert calls == [[("value", 2)], [("value", 3)], [("value", -1)]]
+    assert by_name["decorated"][2]["status"] == (StatusCode.ERROR, "ValueError: negative")
+    assert by_name["decorated async"][0]["attributes"] == [("after an await", True)]
 
 
 def limits_scenario(tracer: trace.Tracer) -> None:
