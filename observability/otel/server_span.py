@@ -7,9 +7,11 @@ and a `send` wrapper doing it all again per message. The profile charged it 3-4%
 samples (docs/performance.md). This one makes the same span: the same name (`GET /route`, set once
 routing matched), kind (SERVER, or INTERNAL under a span already current, as in-process tests run
 it), attributes (the HTTP conventions the contrib one emits by default), status (ERROR for a 5xx or
-an exception, recorded as an event), the same `/healthz`-style exclusions, and the same place in the
-stack: outside Starlette's `ServerErrorMiddleware`, so a 500 it answers is inside the span. Trace
-context is extracted with every value of a header (the W3C suite's duplicate `traceparent` cases).
+an exception, recorded as an event) and the same `/healthz`-style exclusions. It sits just inside
+Starlette's `ServerErrorMiddleware`, around every other layer: the project's error middleware answers
+an app's exception with a 500 inside the span, and an exception that gets past it unanswered (from a
+layer outside it) is recorded with the 500 that `ServerErrorMiddleware` then sends. Trace context is
+extracted with every value of a header (the W3C suite's duplicate `traceparent` cases).
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ class ServerSpanMiddleware:
     """One server span per HTTP request (see the module docstring).
 
     Args:
-        app: Starlette's `ServerErrorMiddleware` and everything inside it.
+        app: every layer inside Starlette's `ServerErrorMiddleware`.
         tracer_provider: the process's provider (its tracer, id generator and sampler).
         excluded: URLs matching this list (regular expressions, searched) get no span.
         on_request: called with each recording span and the scope, before the app runs.
@@ -194,7 +196,7 @@ class ServerSpanMiddleware:
         span = self.tracer.start_span(method, context=parent, kind=kind, attributes=attributes)
         recording = span.is_recording()
 
-        named = False
+        named = answered = False
 
         def name_by_route() -> None:  # once: when the answer starts, or at the end without one
             nonlocal named
@@ -207,7 +209,9 @@ class ServerSpanMiddleware:
                 span.set_attribute("http.route", route)
 
         async def send_with_status(message: Message) -> None:
+            nonlocal answered
             if message["type"] == "http.response.start":
+                answered = True
                 status = int(message["status"])
                 span.set_attribute("http.status_code", status)
                 if status >= 500 and not errored(span):
@@ -215,8 +219,8 @@ class ServerSpanMiddleware:
                 name_by_route()  # routing matched by now; what runs inside the span may read the route
             await send(message)
 
-        # One attach: the span in the extracted context. Starlette's `ServerErrorMiddleware` inside
-        # answers an exception with a 500 and raises it again: it is recorded here, once.
+        # One attach: the span in the extracted context. An exception that gets here is recorded once
+        # (the error middleware marks one it put on the span already); unanswered, it is a 500.
         token = context.attach(trace.set_span_in_context(span, parent))
         try:
             if recording and self.on_request is not None:
@@ -226,6 +230,8 @@ class ServerSpanMiddleware:
             if recording and not getattr(exc, ON_SPAN, False):
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            if recording and not answered:  # what `ServerErrorMiddleware`, outside, answers
+                span.set_attribute("http.status_code", 500)
             raise
         finally:
             if recording:
@@ -237,7 +243,7 @@ class ServerSpanMiddleware:
 def instrument(
     app: Starlette, tracer_provider: trace.TracerProvider, *, excluded: str, on_request: RequestHook | None
 ) -> None:
-    """Give every HTTP request of `app` a server span, outermost (around `ServerErrorMiddleware`).
+    """Give every HTTP request of `app` a server span, just inside Starlette's `ServerErrorMiddleware`.
 
     Args:
         app: the app; its middleware stack is built when it first serves.
@@ -252,9 +258,10 @@ def instrument(
         stack = build()
         if not isinstance(stack, ServerErrorMiddleware):  # Starlette changed: keep its stack untraced
             return stack
-        served = ServerSpanMiddleware(
-            stack, tracer_provider=tracer_provider, excluded=excludes, on_request=on_request
+        # Inside it, so a failure of the span code itself is still a 500, without a layer of our own.
+        stack.app = ServerSpanMiddleware(
+            stack.app, tracer_provider=tracer_provider, excluded=excludes, on_request=on_request
         )
-        return ServerErrorMiddleware(served)  # a failure of the span code itself is still a 500
+        return stack
 
     app.build_middleware_stack = types.MethodType(build_middleware_stack, app)  # type: ignore[method-assign]

@@ -102,7 +102,8 @@ async def test_a_request_is_a_server_span_named_by_its_route_with_http_attribute
 async def test_an_exception_is_a_500_inside_an_errored_span_with_its_event(
     exporter: InMemorySpanExporter,
 ) -> None:
-    """An unhandled error: Starlette's 500 is answered inside the span, ERROR with the exception named."""
+    """An unhandled error no middleware answered: ERROR with the exception named, and the 500 that
+    Starlette's `ServerErrorMiddleware` (outside the span) answers."""
     response = await get(app_with_spans(exporter), "/boom")
     assert response.status_code == 500
     span = only(exporter)
