@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,19 @@ BACKENDS = Backends(
     moto_port=1004,
     dead_port=9,
 )
+# How a run was made, as `report.markdown` reads it.
+RUN: dict[str, Any] = {
+    "mode": "quick",
+    "date": "today",
+    "machine": "2 cores",
+    "connections": 16,
+    "seconds": 5,
+    "rounds": 1,
+    "path": "/",
+    "active": {},
+    "about": {},
+    "received": {},
+}
 
 
 def sample(config: str, round_: int, rps: float, cpu_ms: float, p99_ms: float = 100.0) -> Sample:
@@ -80,22 +94,15 @@ def test_targets_say_met_missed_or_not_measured() -> None:
         "xray-100 (X-Ray in process) CPU/request <= 1.5x bare": None,
         "backends down: p99 within noise (<= 1.25x) of backends up": True,
     }
-    text = report.markdown(
-        {
-            "mode": "quick",
-            "date": "today",
-            "machine": "2 cores",
-            "connections": 16,
-            "seconds": 5,
-            "rounds": 1,
-            "path": "/",
-            "active": {},
-            "about": {"bare": "nothing"},
-            "received": {},
-        },
-        samples,
-    )
+    text = report.markdown({**RUN, "about": {"bare": "nothing"}}, samples)
     assert "| `full-100` |" in text and "| **no** |" in text and "not measured" in text
+
+
+def test_a_target_missed_by_a_hair_does_not_read_as_met() -> None:
+    """The targets table gives three decimals: 0.848 against a 0.85 line reads 0.848, missed, not 0.85."""
+    samples = [sample("bare", 0, 200, 5.0), sample("otel-100", 0, 169.6, 5.9)]
+    text = report.markdown(RUN, samples)
+    assert "| otel-100 throughput >= 0.85x bare | 0.848 (0.848-0.848) | **no** |" in text
 
 
 def test_full_configuration_sets_every_integration_by_its_design_name() -> None:
