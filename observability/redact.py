@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
@@ -69,17 +70,18 @@ def scrub_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return result
 
 
+_Result = TypeVar("_Result")
 _CACHED_UP_TO = 512  # characters: a request's URL repeats; a huge one is scrubbed afresh, never kept
 
 
-def cached_when_short(scrub: Callable[[str], str]) -> Callable[[str], str]:
-    """`scrub` with a bounded cache for short inputs: every request scrubs its URL three or four times
-    (span attributes, access line, the call's client span), and a service sees the same few URLs over
-    and over."""
+def cached_when_short(scrub: Callable[[str], _Result]) -> Callable[[str], _Result]:
+    """`scrub` (any pure function of a string) with a bounded cache for short inputs: every request
+    scrubs its URL three or four times (span attributes, access line, the call's client span), and a
+    service sees the same few URLs, and user agents, over and over."""
     cached = functools.lru_cache(maxsize=1_024)(scrub)
 
     @functools.wraps(scrub)
-    def scrub_maybe_cached(text: str) -> str:
+    def scrub_maybe_cached(text: str) -> _Result:
         return cached(text) if len(text) <= _CACHED_UP_TO else scrub(text)
 
     return scrub_maybe_cached

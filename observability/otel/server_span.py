@@ -16,6 +16,7 @@ extracted with every value of a header (the W3C suite's duplicate `traceparent` 
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Callable
 from typing import Any
@@ -26,12 +27,13 @@ from opentelemetry.propagate import extract
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from opentelemetry.util.http import ExcludeList, detect_synthetic_user_agent
+from opentelemetry.util.http import detect_synthetic_user_agent
 from starlette.applications import Starlette
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observability.otel.sampling import span_ids, unsampled_child
+from observability.redact import cached_when_short
 
 RequestHook = Callable[[trace.Span, Scope], None]
 # Set on an exception already recorded on the request's span (the error middleware records it when it
@@ -40,6 +42,13 @@ ON_SPAN = "__cruddur_on_span__"
 # The methods a span names as they are (RFC 9110, PATCH, QUERY); any other is `_OTHER`, as the contrib
 # instrumentations say (whose check also read the environment on every request).
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"})
+# The contrib's check of a user agent (lower-cased, then searched for every bot and test pattern), kept
+# per agent: a service sees the same few over and over.
+_synthetic_type = cached_when_short(detect_synthetic_user_agent)
+# Header names as the scope holds them (lower-case bytes), for the few names the propagators and the
+# span ask for on every request; bounded, for a caller asking for any name.
+_HEADER_KEYS: dict[str, bytes] = {}
+_HEADER_KEYS_MAX = 64
 
 
 def sanitize_method(method: str) -> str:
@@ -67,7 +76,12 @@ class RequestHeaders:
 
     def getlist(self, name: str) -> list[str]:
         """Every value of the header `name`, in order ([] when absent)."""
-        return [value.decode("latin-1") for value in self._by_name.get(name.lower().encode("latin-1"), ())]
+        key = _HEADER_KEYS.get(name)
+        if key is None:
+            key = name.lower().encode("latin-1")
+            if len(_HEADER_KEYS) < _HEADER_KEYS_MAX:
+                _HEADER_KEYS[name] = key
+        return [value.decode("latin-1") for value in self._by_name.get(key, ())]
 
     def names(self) -> list[str]:
         return [name.decode("latin-1") for name in self._by_name]
@@ -127,7 +141,7 @@ def request_attributes(scope: Scope, headers: RequestHeaders, url: str) -> dict[
     agents = headers.getlist("user-agent")
     if agents and agents[0]:
         attributes["http.user_agent"] = agents[0]
-        synthetic = detect_synthetic_user_agent(agents[0])
+        synthetic = _synthetic_type(agents[0])
         if synthetic:
             attributes["user_agent.synthetic.type"] = synthetic
     client = scope.get("client")
@@ -148,7 +162,7 @@ class ServerSpanMiddleware:
     Args:
         app: every layer inside Starlette's `ServerErrorMiddleware`.
         tracer_provider: the process's provider (its tracer, id generator and sampler).
-        excluded: URLs matching this list (regular expressions, searched) get no span.
+        excluded: a request whose URL this pattern finds (`re.search`) gets no span (None: none excluded).
         on_request: called with each recording span and the scope, before the app runs.
     """
 
@@ -157,7 +171,7 @@ class ServerSpanMiddleware:
         app: ASGIApp,
         *,
         tracer_provider: trace.TracerProvider,
-        excluded: ExcludeList,
+        excluded: re.Pattern[str] | None,
         on_request: RequestHook | None,
     ) -> None:
         self.app, self.excluded, self.on_request = app, excluded, on_request
@@ -175,7 +189,7 @@ class ServerSpanMiddleware:
             return
         headers = RequestHeaders(scope)
         url = request_url(scope, headers)
-        if self.excluded.url_disabled(url):
+        if self.excluded is not None and self.excluded.search(url):
             await self.app(scope, receive, send)
             return
         if trace.get_current_span() is trace.INVALID_SPAN:
@@ -251,7 +265,10 @@ def instrument(
         excluded: comma-separated patterns; a request whose URL matches one gets no span.
         on_request: called with each recording span and the scope, before the app runs.
     """
-    excludes = ExcludeList([pattern.strip() for pattern in excluded.split(",") if pattern.strip()])
+    patterns = [pattern.strip() for pattern in excluded.split(",") if pattern.strip()]
+    # As the contrib's `ExcludeList` (its patterns joined, searched), compiled once rather than looked
+    # up in `re`'s cache on every request.
+    excludes = re.compile("|".join(patterns)) if patterns else None
     build = app.build_middleware_stack
 
     def build_middleware_stack(self: Starlette) -> ASGIApp:

@@ -112,6 +112,25 @@ async def test_an_exception_is_a_500_inside_an_errored_span_with_its_event(
     assert [event.name for event in span.events] == ["exception"]
 
 
+async def test_synthetic_user_agents_are_named_on_every_request(exporter: InMemorySpanExporter) -> None:
+    """A bot's or a test's user agent gives `user_agent.synthetic.type` on each of its requests (the
+    check is kept per agent), an ordinary one none; `/healthz` matched by its pattern gets no span."""
+    app = app_with_spans(exporter)
+    agents = ["Mozilla/5.0 (compatible; Googlebot/2.1)", "AlwaysOn-Monitor/1.0", "curl/8", "curl/8"]
+    for agent in agents + agents[:2]:
+        await get(app, "/users/worf", **{"user-agent": agent})
+    await get(app, "/healthz", **{"user-agent": agents[0]})
+    spans = exporter.get_finished_spans()
+    assert [(s.attributes or {}).get("user_agent.synthetic.type") for s in spans] == [
+        "bot",
+        "test",
+        None,
+        None,
+        "bot",
+        "test",
+    ]
+
+
 async def test_excluded_and_unrouted_requests(exporter: InMemorySpanExporter) -> None:
     """`/healthz` makes no span; an unknown path is a span named by its method alone, a 404 not an error."""
     app = app_with_spans(exporter)
