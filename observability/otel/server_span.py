@@ -108,8 +108,10 @@ def request_url(scope: Scope, headers: RequestHeaders) -> str:
 
 
 def _server_host(scope: Scope) -> str:
+    """`host:port`, the host alone on port 80 (as the contrib names it) or without a port (a unix
+    socket's `[path, None]`, which the contrib names `path:None`)."""
     host, port = scope.get("server") or ("0.0.0.0", 80)
-    return f"{host}:{port}" if str(port) != "80" else str(host)
+    return f"{host}:{port}" if port is not None and str(port) != "80" else str(host)
 
 
 def request_attributes(scope: Scope, headers: RequestHeaders, url: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -140,6 +142,29 @@ async def test_excluded_and_unrouted_requests(exporter: InMemorySpanExporter) ->
     span = only(exporter)
     assert span.name == "GET" and "http.route" not in (span.attributes or {})
     assert span.status.status_code is StatusCode.UNSET
+
+
+def test_a_server_without_a_port_is_named_by_its_host_alone() -> None:
+    """A unix socket's server (`[path, None]`, as ASGI gives it) names `http.host` without `:None`, and
+    no port attribute; a port other than 80 is kept, port 80 left out as the contrib does."""
+    servers: list[tuple[tuple[str, int | None], str]] = [
+        (("/run/users.sock", None), "/run/users.sock"),
+        (("users", 8002), "users:8002"),
+    ]
+    for server, host in servers:
+        scope: dict[str, Any] = {
+            "type": "http",
+            "method": "GET",
+            "path": "/users",
+            "headers": [],
+            "server": server,
+        }
+        headers = server_span.RequestHeaders(scope)
+        attributes = server_span.request_attributes(scope, headers, server_span.request_url(scope, headers))
+        assert attributes["http.host"] == host
+        assert attributes.get("net.host.port") == server[1]
+    default_port = {"type": "http", "headers": [], "server": ("users", 80)}
+    assert server_span.request_url(default_port, server_span.RequestHeaders(default_port)) == "http://users"
 
 
 def test_unknown_methods_are_other() -> None:
