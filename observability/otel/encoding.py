@@ -8,9 +8,9 @@ resource, a few instrumentation scopes. So this encoder writes the bytes directl
 encoded form of each repeated piece (an attribute key and value, a span name, a resource, a scope)
 in bounded caches. The rest of a span costs few Python operations: its ids, kind and times are two
 precompiled struct packs into one bytearray, and an exported span's fields (the SDK's `ReadableSpan`
-or a `LeanSpan`) are read directly rather than through properties that copy them. The bytes decode to the same
-`ExportTraceServiceRequest` as `encode_spans` gives (tests/unit/test_otlp_encoding.py compares them
-field by field); anything it does not expect is encoded by OpenTelemetry's encoder instead.
+or a `LeanSpan`) are read directly rather than through properties that copy them. The bytes decode to
+the same `ExportTraceServiceRequest` as `encode_spans` gives (tests/unit/test_otlp_encoding.py compares
+them field by field); anything it does not expect is encoded by OpenTelemetry's encoder instead.
 
 Wire format: https://protobuf.dev/programming-guides/encoding/ ; messages from opentelemetry-proto
 (`trace/v1/trace.proto`, `common/v1/common.proto`, `resource/v1/resource.proto`).
