@@ -85,7 +85,7 @@ class Telemetry:
         Outermost first: the OTel server span; at the edge, the user and the trace id in every answer;
         error reporting (a 500 of its own, so it is inside the span); the X-Ray SDK segment (inside
         error reporting, so it records the exception); the access log; the faults the request's
-        baggage carries (`FAULTS_ENABLED=true`; at the edge always, to drop a client's unwanted ones).
+        baggage carries (`FAULTS_ENABLED=true`; with faults off, the edge drops a client's fault entries).
         Faults that name a route fire from an app-wide dependency: include the routers after this.
 
         Args:
@@ -102,9 +102,9 @@ class Telemetry:
         app.router.lifespan_context = flushing(flush_stdout, lifespan)
         # add_middleware puts the last one added outermost: innermost first.
         reporter = self.reporting.errors if self.reporting is not None else None
-        if self.tracer_provider is not None and (self.faults.active or edge):
-            # Faults ride on baggage, which only the tracing instrumentation reads. At the edge it runs
-            # even with faults off: it drops the client's fault entries before they go downstream.
+        if self.tracer_provider is not None and self.faults.active:
+            # Faults ride on baggage, which only the tracing instrumentation reads. With faults off, the
+            # edge middleware drops a client's fault entries before they go downstream.
             app.add_middleware(
                 FaultMiddleware,
                 service=self.service_name,
@@ -122,7 +122,12 @@ class Telemetry:
             sdk.instrument_app(app, self.xray_sdk)
         app.add_middleware(ErrorReportingMiddleware, reporter=reporter)
         if edge:
-            app.add_middleware(EdgeMiddleware, identify=identify, xray_header=self.xray_mode != "off")
+            app.add_middleware(
+                EdgeMiddleware,
+                identify=identify,
+                xray_header=self.xray_mode != "off",
+                drop_faults=not self.faults.active,
+            )
         if self.tracer_provider is not None:
             server_spans(
                 app, self.tracer_provider, trust_incoming_baggage=not edge, xray=self.xray_mode != "off"

@@ -2,11 +2,11 @@
 
 Innermost of the app's middleware, so the access log times a delay and logs an injected status; the
 baggage itself is left as it came (faults for other services travel on with it), except at the edge,
-where a client's fault entries are dropped unless faults are on and, with `FAULTS_SECRET`, the request
-carries it in `X-Fault-Secret`. In order, for the faults that fire (each with its probability):
-delays, then a pending slow query for the database hook, then the first of status, timeout or drop.
-Faults that name a route fire the same way once routing has named it (`routes`); `answers` says how
-a status, timeout or drop is answered.
+where a client's fault entries are dropped unless, with `FAULTS_SECRET`, the request carries it in
+`X-Fault-Secret` (with faults off, the edge has no faults middleware: its edge middleware drops them).
+In order, for the faults that fire (each with its probability): delays, then a pending slow query for
+the database hook, then the first of status, timeout or drop. Faults that name a route fire the same
+way once routing has named it (`routes`); `answers` says how a status, timeout or drop is answered.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from observability.faults import answers, db, routes
 from observability.faults.grammar import TERMINAL, Fault, faults_in, is_fault_key
 from observability.faults.record import fired
+from observability.otel.edge import without_baggage
 from observability.rollbar.reporter import ErrorReporter
 
 log = logging.getLogger("cruddur.faults")
@@ -70,7 +71,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         if self.edge and not self._accepted(scope):
-            token = context.attach(_without_faults(context.get_current()))
+            token = context.attach(without_baggage(context.get_current(), is_fault_key))
             try:
                 await self.app(scope, receive, send)
             finally:
@@ -145,9 +146,3 @@ class FaultMiddleware:
         while len(self._warned) > _WARNED_MAX:
             self._warned.popitem(last=False)
         log.warning("fault ignored: %s", reason, extra={"fault_refused": True})
-
-
-def _without_faults(ctx: context.Context) -> context.Context:
-    for key in [k for k in baggage.get_all(ctx) if is_fault_key(k)]:
-        ctx = baggage.remove_baggage(key, ctx)
-    return ctx

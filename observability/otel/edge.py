@@ -12,6 +12,7 @@ Baggage from the client is bounded to W3C's limits (64 members, 8192 bytes) befo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from opentelemetry import baggage, trace
@@ -45,6 +46,13 @@ class EdgeSampler(DecidingSampler):
 
     def get_description(self) -> str:
         return f"EdgeSampler{{{self.inner.get_description()}}}"
+
+
+def without_baggage(ctx: Context, unwanted: Callable[[str], bool]) -> Context:
+    """`ctx` without the baggage members whose key is `unwanted` (`ctx` itself when there are none)."""
+    for key in [key for key in baggage.get_all(ctx) if unwanted(key)]:
+        ctx = baggage.remove_baggage(key, ctx)
+    return ctx
 
 
 def bound_baggage(ctx: Context) -> Context:

@@ -18,8 +18,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from observability.faults.grammar import is_fault_key
 from observability.otel import server_span
-from observability.otel.edge import bound_baggage
+from observability.otel.edge import bound_baggage, without_baggage
 from observability.otel.propagation import format_traceparent
 from observability.redact import scrub_path, scrub_query, scrub_url
 from observability.xray.header import HEADER as XRAY_HEADER
@@ -92,23 +93,40 @@ def redact_url_attributes(span: trace.Span) -> None:
                 span.set_attribute(key, scrubbed)
 
 
+def _is_user(key: str) -> bool:
+    return key == ENDUSER_ID
+
+
+def _is_user_or_fault(key: str) -> bool:
+    return key == ENDUSER_ID or is_fault_key(key)
+
+
 class EdgeMiddleware:
     """The public edge: the verified user on the span and in baggage, and the trace id in every answer.
 
     Internal services trust `enduser.id` baggage, so the edge drops any the client sent and forwards
-    only the user `identify` verified. Every response gets `traceresponse` (W3C) and, with X-Ray on,
-    `X-Amzn-Trace-Id`, so any answer, a 500 included, leads to its trace.
+    only the user `identify` verified; with `drop_faults`, it drops the client's fault entries too
+    (faults off here: nothing at the edge would accept them). Every response gets `traceresponse` (W3C)
+    and, with X-Ray on, `X-Amzn-Trace-Id`, so any answer, a 500 included, leads to its trace.
 
     Args:
         app: the ASGI app inside.
         identify: who sent the request (None: nobody is ever identified).
         xray_header: also answer with `X-Amzn-Trace-Id`.
+        drop_faults: drop every `fault.*` baggage entry the client sent.
     """
 
-    def __init__(self, app: ASGIApp, identify: Identify | None = None, xray_header: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        identify: Identify | None = None,
+        xray_header: bool = False,
+        drop_faults: bool = False,
+    ) -> None:
         self.app = app
         self.identify = identify
         self.xray_header = xray_header
+        self.untrusted = _is_user_or_fault if drop_faults else _is_user
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,7 +134,7 @@ class EdgeMiddleware:
             return
         span = trace.get_current_span()
         user = self.identify(scope) if self.identify is not None else None
-        ctx = bound_baggage(baggage.remove_baggage(ENDUSER_ID))
+        ctx = bound_baggage(without_baggage(context.get_current(), self.untrusted))
         if user is not None:
             ctx = baggage.set_baggage(ENDUSER_ID, user, ctx)
             if span.is_recording():

@@ -165,6 +165,32 @@ async def test_faults_off_leave_the_request_alone(tmp_path: Path, exporter: InMe
         item.shutdown()
 
 
+async def test_an_edge_with_faults_off_drops_client_faults_before_services_with_them_on(
+    tmp_path: Path, exporter: InMemorySpanExporter
+) -> None:
+    """Faults on in activities and users but off at the gateway: a client's fault entry never reaches
+    them (the edge drops it without a faults middleware of its own), the user entry neither."""
+
+    def telemetry_for(name: str, settings: ServiceSettings) -> Telemetry:
+        if name == "gateway":
+            settings = settings.model_copy(update={"faults_enabled": False})
+        return telemetry.configure(settings, service_name=name, span_exporter=exporter)
+
+    async with three_apps(
+        tmp_path, telemetry_for, transport=ProcessBoundaryTransport, faults_enabled=True
+    ) as running:
+        exporter.clear()
+        response = await get(
+            running, "/api/activities/home", "fault.activities=status:503,enduser.id=mallory", secret=None
+        )
+        assert response.status_code == 200
+        spans = spans_of(running, exporter)
+    for item in running.telemetry.values():
+        item.shutdown()
+    assert not [s for s in spans if "fault.injected" in (s.attributes or {})]
+    assert "enduser.id" not in (server_span(spans, "activities").attributes or {})
+
+
 async def test_xray_sdk_segments_carry_the_fault_annotations(tmp_path: Path) -> None:
     """On the aws-xray-sdk path, the segment of the hop where a fault fired is annotated with it."""
     async with xray_apps(tmp_path, faults_enabled=True) as stack:

@@ -43,13 +43,23 @@ def test_services_import_only_the_front_door(path: Path) -> None:
 
 
 def test_instrument_app_adds_the_middleware_in_the_one_order() -> None:
-    """At the edge: the user and trace ids, then error reporting, then the access log, then the faults
-    filter (always there, it drops a client's fault entries), innermost last; internal services add
-    the faults middleware only with FAULTS_ENABLED=true."""
+    """At the edge: the user and trace ids, then error reporting, then the access log, innermost last;
+    the faults middleware only with FAULTS_ENABLED=true, at the edge as in internal services (with
+    faults off the edge middleware drops a client's fault entries itself)."""
     telemetry = configure(TelemetrySettings(), service_name="gateway")
     app = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
     telemetry.instrument_app(app, edge=True)
-    assert classes(app) == [EdgeMiddleware, ErrorReportingMiddleware, AccessLogMiddleware, FaultMiddleware]
+    assert classes(app) == [EdgeMiddleware, ErrorReportingMiddleware, AccessLogMiddleware]
+    faulty_edge = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
+    configure(TelemetrySettings(faults_enabled=True), service_name="gateway").instrument_app(
+        faulty_edge, edge=True
+    )
+    assert classes(faulty_edge) == [
+        EdgeMiddleware,
+        ErrorReportingMiddleware,
+        AccessLogMiddleware,
+        FaultMiddleware,
+    ]
     internal = FastAPI(telemetry=NATIVE_TELEMETRY_OFF)
     telemetry.instrument_app(internal)
     assert classes(internal) == [ErrorReportingMiddleware, AccessLogMiddleware]
