@@ -140,6 +140,8 @@ class ParentDecides(ParentBased):
         not_sampled = ALWAYS_OFF if left_open is None else _WhenLeftOpen(root, left_open)
         super().__init__(root, remote_parent_not_sampled=not_sampled)
         self._left_open = left_open
+        # `ParentBased`'s choice for each parent it does not answer itself, kept here (its are private).
+        self._at_root, self._under_remote_not_sampled = root, not_sampled
 
     def should_sample(
         self,
@@ -152,11 +154,16 @@ class ParentDecides(ParentBased):
         trace_state: TraceState | None = None,
     ) -> SamplingResult:
         parent = trace.get_current_span(parent_context).get_span_context()
-        if parent.is_valid and parent.trace_flags.sampled:
-            # `ParentBased`'s answer for a sampled parent, local or remote (its `ALWAYS_ON`), without
-            # the two calls and the second look-up of the parent: every span of a sampled trace asks.
+        # `ParentBased`'s choice of sampler, made here without a second look-up of the parent.
+        if not parent.is_valid:
+            sampler = self._at_root
+        elif parent.trace_flags.sampled:
+            # Its answer for a sampled parent, local or remote (its `ALWAYS_ON`), without the call:
+            # every span of a sampled trace asks.
             return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, parent.trace_state)
-        return super().should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        else:
+            sampler = self._under_remote_not_sampled if parent.is_remote else ALWAYS_OFF
+        return sampler.should_sample(parent_context, trace_id, name, kind, attributes, links)
 
     def drops_under_remote(self, parent_context: Context) -> bool:
         """True when a span continued from the remote parent in `parent_context` is surely dropped:
