@@ -94,8 +94,11 @@ def build_tracer_provider(
             headers=settings.otlp_headers(),
             timeout=settings.otel_exporter_otlp_timeout / 1000,
         )
-    delay, size = settings.otel_bsp_schedule_delay, settings.otel_bsp_max_queue_size
-    batch = min(512, size)  # at most the queue: the SDK refuses a larger batch (a queue below 512)
+    delay, size, batch = (
+        settings.otel_bsp_schedule_delay,
+        settings.otel_bsp_max_queue_size,
+        settings.export_batch_size(),
+    )
     if isinstance(exporter, OTLPSpanExporter):
         destinations = [Destination(name, each) for name, each in [("otlp", exporter), *also_to]]
         fanout = FanOutExporter(destinations)

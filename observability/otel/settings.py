@@ -3,7 +3,8 @@
 Reads `OTEL_SDK_DISABLED`, `OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
 `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`,
 `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`, `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_QUEUE_SIZE`,
-`HONEYCOMB_API_KEY`, `HONEYCOMB_API_ENDPOINT`, `HONEYCOMB_TEAM` and `HONEYCOMB_ENVIRONMENT`.
+`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, `HONEYCOMB_API_KEY`, `HONEYCOMB_API_ENDPOINT`, `HONEYCOMB_TEAM` and
+`HONEYCOMB_ENVIRONMENT`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class OtelSettings(BaseSettings):
     otel_traces_sampler_arg: float | None = Field(default=None, ge=0.0, le=1.0)
     otel_bsp_schedule_delay: int = Field(default=5_000, gt=0, description="milliseconds")
     otel_bsp_max_queue_size: int = Field(default=2_048, gt=0)
+    otel_bsp_max_export_batch_size: int = Field(default=512, gt=0)
 
     # Follow a remote caller's sampling decision. Internal services trust their caller (the gateway);
     # the gateway overrides it to false: the public decides no sampling (see `otel/edge.py`).
@@ -98,10 +100,27 @@ class OtelSettings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _batch_within_queue(self) -> OtelSettings:
+        if (
+            "otel_bsp_max_export_batch_size" in self.model_fields_set
+            and self.otel_bsp_max_export_batch_size > self.otel_bsp_max_queue_size
+        ):
+            raise ValueError(
+                f"OTEL_BSP_MAX_EXPORT_BATCH_SIZE ({self.otel_bsp_max_export_batch_size}) is larger than "
+                f"OTEL_BSP_MAX_QUEUE_SIZE ({self.otel_bsp_max_queue_size}): a batch is taken from the queue"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _sampler_arg(self) -> OtelSettings:
         if self.otel_traces_sampler.endswith("traceidratio") and self.otel_traces_sampler_arg is None:
             self.otel_traces_sampler_arg = 1.0
         return self
+
+    def export_batch_size(self) -> int:
+        """Spans a batch export sends at most: `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, the default cut to a
+        smaller queue (the SDK refuses a batch larger than its queue)."""
+        return min(self.otel_bsp_max_export_batch_size, self.otel_bsp_max_queue_size)
 
     def otlp_traces_endpoint(self) -> str | None:
         """The OTLP/HTTP traces URL: the per-signal variable as is, else `<base>/v1/traces`."""

@@ -79,5 +79,6 @@ def otlp_processor(settings: TelemetrySettings) -> SpanProcessor:
         endpoint=settings.xray_otlp_endpoint,
         timeout_s=settings.otel_exporter_otlp_timeout / 1000,
         max_queue_size=settings.otel_bsp_max_queue_size,
+        max_export_batch_size=settings.export_batch_size(),
         schedule_delay_ms=settings.otel_bsp_schedule_delay,
     )

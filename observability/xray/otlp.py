@@ -163,6 +163,7 @@ def build_xray_otlp_processor(
     timeout_s: float,
     max_queue_size: int,
     schedule_delay_ms: int,
+    max_export_batch_size: int = 512,
     gzip: bool = True,
     credentials_provider: CredentialsProvider | None = None,
 ) -> SpanProcessor:
@@ -172,6 +173,7 @@ def build_xray_otlp_processor(
         region, endpoint, timeout_s, gzip, credentials_provider: as for `build_xray_otlp_exporter`.
         max_queue_size: spans held at most while X-Ray is slow or down; beyond it the oldest are dropped.
         schedule_delay_ms: how long spans wait for a batch.
+        max_export_batch_size: spans a request sends at most (cut to `max_queue_size`).
     """
     exporter = build_xray_otlp_exporter(
         region=region,
@@ -184,6 +186,6 @@ def build_xray_otlp_processor(
         exporter,
         max_queue_size=max_queue_size,
         schedule_delay_millis=schedule_delay_ms,
-        max_export_batch_size=min(512, max_queue_size),
+        max_export_batch_size=min(max_export_batch_size, max_queue_size),
         export_timeout_millis=timeout_s * 1000,
     )

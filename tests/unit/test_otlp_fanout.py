@@ -109,6 +109,28 @@ def test_a_queue_smaller_than_a_batch_still_exports(
     provider.shutdown()
 
 
+@pytest.mark.parametrize(("batch", "requests"), [(None, 1), ("2", 3)])
+def test_a_batch_sends_at_most_otel_bsp_max_export_batch_size_spans(
+    backends: tuple[OtlpReceiver, XrayOtlpReceiver],
+    monkeypatch: pytest.MonkeyPatch,
+    batch: str | None,
+    requests: int,
+) -> None:
+    """Five spans go out in one request by default, in three with `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2`."""
+    plain, _ = backends
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", plain.endpoint)
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "60000")  # only a full batch or the flush sends
+    if batch is not None:
+        monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", batch)
+    provider = build_tracer_provider(TelemetrySettings(), service_name="users")
+    for number in range(5):
+        provider.get_tracer("test").start_span(f"span {number}").end()
+    assert provider.force_flush(5_000)
+    assert sorted(s.name for s in plain.spans) == [f"span {number}" for number in range(5)]
+    assert len(plain.requests) == requests
+    provider.shutdown()
+
+
 @dataclass
 class BodiesKept(XrayOtlpReceiver):
     """The signed receiver, keeping each request's body as it arrived."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -56,6 +57,8 @@ def test_otlp_headers_are_parsed_and_url_decoded() -> None:
         ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
         ("OTEL_EXPORTER_OTLP_HEADERS", "novalue"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "0"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096"),
         ("PORT", "70000"),
         ("DATABASE_URL", "mysql://db/users"),
         ("DATABASE_URL", "not a url"),
@@ -67,6 +70,21 @@ def test_bad_configuration_is_refused(monkeypatch: pytest.MonkeyPatch, name: str
     with pytest.raises(ValidationError) as error:
         UsersSettings()
     assert name.lower() in str(error.value).lower()
+
+
+def test_an_export_batch_is_at_most_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export batch larger than the queue is refused naming both variables; unset, 512 is cut to a
+    smaller queue."""
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "100")
+    assert UsersSettings().export_batch_size() == 100
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "60")
+    assert UsersSettings().export_batch_size() == 60
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "101")
+    with pytest.raises(
+        ValidationError,
+        match=re.escape("OTEL_BSP_MAX_EXPORT_BATCH_SIZE (101) is larger than OTEL_BSP_MAX_QUEUE_SIZE (100)"),
+    ):
+        UsersSettings()
 
 
 def test_load_settings_exits_with_one_line_per_bad_variable(
