@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.propagate import get_global_textmap
 
-from bench import configs, report, wrk
+from bench import cold, configs, report, wrk
 from bench.configs import Backends
 from bench.report import Sample
 
@@ -149,3 +151,22 @@ def test_xray_configurations_name_the_way_out_they_measure() -> None:
     sdk = by_name["xray-sdk-100"].env(BACKENDS)
     assert sdk["XRAY_EXPORTER"] == "sdk" and sdk["AWS_XRAY_DAEMON_ADDRESS"].startswith("127.0.0.1:")
     assert "XRAY_EXPORTER" not in by_name["otel-100"].env(BACKENDS)
+
+
+def test_cold_times_every_step_both_ways_and_leaves_the_process_as_it_was(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`python -m bench.cold` prints a loop and a cold figure for every step, then puts the process's
+    propagator and context back."""
+    propagator = get_global_textmap()
+    cold.main(["--iterations", "3", "--repetitions", "1", "--evict", "1"])
+    header, *rows = capsys.readouterr().out.splitlines()
+    with cold.request_steps() as steps:
+        names = list(steps)
+    assert header.split()[0] == "step" and len(rows) == len(names) == 6
+    for name, row in zip(names, rows, strict=True):
+        assert row.startswith(name)
+        loop, cold_us, _ = (float(value) for value in row[len(name) :].split())
+        assert loop >= 0 and cold_us >= 0
+    assert get_global_textmap() is propagator
+    assert trace.get_current_span() is trace.INVALID_SPAN
