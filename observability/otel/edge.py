@@ -44,6 +44,12 @@ class EdgeSampler(DecidingSampler):
             return SamplingResult(own.decision, own.attributes, parent.trace_state)
         return self.inner.should_sample(*candidate)
 
+    def follows_sampled_parent(self, kind: SpanKind, parent: trace.SpanContext) -> bool:
+        """As `inner` says, but for a server span of a remote caller, which the edge decides itself."""
+        follows = getattr(self.inner, "follows_sampled_parent", None)
+        remote_server = kind is SpanKind.SERVER and parent.is_remote
+        return follows is not None and not remote_server and bool(follows(kind, parent))
+
     def get_description(self) -> str:
         return f"EdgeSampler{{{self.inner.get_description()}}}"
 

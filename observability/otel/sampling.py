@@ -165,6 +165,18 @@ class ParentDecides(ParentBased):
             sampler = self._under_remote_not_sampled if parent.is_remote else ALWAYS_OFF
         return sampler.should_sample(parent_context, trace_id, name, kind, attributes, links)
 
+    def follows_sampled_parent(self, kind: SpanKind, parent: trace.SpanContext) -> bool:
+        """True when a span under `parent` gets, unasked, what `should_sample` would answer: the
+        parent's "sampled", its trace state and the span's own attributes (a valid, sampled parent).
+        `LeanTracer` then does not call `should_sample`: a subclass that answers otherwise overrides
+        both.
+
+        Args:
+            kind: the new span's kind (every kind is answered alike here).
+            parent: the new span's parent.
+        """
+        return parent.is_valid and parent.trace_flags.sampled
+
     def drops_under_remote(self, parent_context: Context) -> bool:
         """True when a span continued from the remote parent in `parent_context` is surely dropped:
         the parent is valid, not sampled, and did not leave the decision to this hop."""

@@ -7,7 +7,10 @@ and copying on `end`. `LeanTracerProvider` is a `TracerProvider` (processors, `f
 start `observability.otel.span.LeanSpan`s instead.
 
 Kept identical to `opentelemetry.sdk.trace.Tracer.start_span`: the parent taken from `context` (or
-the current one); the sampler called with the same arguments; the trace id new at a root and the
+the current one); the sampler called with the same arguments (unless it says itself, by
+`follows_sampled_parent`, that a sampled parent's child gets the parent's decision and trace state
+and its own attributes: the project's `ParentDecides` and `EdgeSampler` do, and that answer is taken
+without the call, a sampled trace's every child span); the trace id new at a root and the
 parent's otherwise; the span id from the id generator; trace flags and trace state from the decision;
 a `NonRecordingSpan` when the decision does not record; the sampler's attributes as the span's first
 ones; `on_start` at start and a `ReadableSpan` (the ended span itself) to `on_end` at the end;
@@ -70,6 +73,10 @@ class LeanTracer(trace_api.Tracer):
     ) -> None:
         self._sdk = sdk  # its `resource` follows the provider's (after a fork too)
         self.sampler = sdk.sampler
+        # `ParentDecides.follows_sampled_parent` of the sampler (None for any other sampler).
+        self._follows: Callable[[trace_api.SpanKind, trace_api.SpanContext], bool] | None = getattr(
+            sdk.sampler, "follows_sampled_parent", None
+        )
         self.id_generator = sdk.id_generator
         self.instrumentation_info = sdk.instrumentation_info
         self._scope = scope
@@ -98,11 +105,18 @@ class LeanTracer(trace_api.Tracer):
         else:
             trace_id = parent.trace_id
             random_trace_id = parent.trace_flags.random_trace_id
-        sampling = self.sampler.should_sample(context, trace_id, name, kind, attributes, links)
-        sampled, recording = (
-            sampling.decision in _SAMPLED_DECISIONS,
-            sampling.decision in _RECORDING_DECISIONS,
-        )
+        if parent is not None and self._follows is not None and self._follows(kind, parent):
+            # What the sampler would answer (a sampled parent's child), without the call.
+            sampled = recording = True
+            trace_state: trace_api.TraceState | None = parent.trace_state
+            chosen: types.Attributes = attributes
+        else:
+            sampling = self.sampler.should_sample(context, trace_id, name, kind, attributes, links)
+            sampled, recording = (
+                sampling.decision in _SAMPLED_DECISIONS,
+                sampling.decision in _RECORDING_DECISIONS,
+            )
+            trace_state, chosen = sampling.trace_state, sampling.attributes
         flags = _SAMPLED if sampled else _DEFAULT
         if random_trace_id:
             flags = trace_api.TraceFlags(flags | trace_api.TraceFlags.RANDOM_TRACE_ID)
@@ -111,7 +125,7 @@ class LeanTracer(trace_api.Tracer):
             self.id_generator.generate_span_id(),
             is_remote=False,
             trace_flags=flags,
-            trace_state=sampling.trace_state,
+            trace_state=trace_state,
         )
         if not recording:
             return trace_api.NonRecordingSpan(context=span_context)
@@ -129,8 +143,8 @@ class LeanTracer(trace_api.Tracer):
             record_exception,
             set_status_on_exception,
         )
-        if sampling.attributes:
-            span._set_items(sampling.attributes)
+        if chosen:
+            span._set_items(chosen)
         span._start(start_time, context)
         return span
 

@@ -26,8 +26,10 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags, TraceState
 from opentelemetry.util import types
 
+from observability.otel.edge import EdgeSampler
 from observability.otel.encoding import encode
 from observability.otel.provider import build_tracer_provider
+from observability.otel.sampling import ParentDecides
 from observability.otel.span import LeanSpan
 from observability.otel.tracer import LeanTracerProvider
 from observability.settings import TelemetrySettings
@@ -210,6 +212,36 @@ def test_a_request_exports_the_same_spans(sampler: Sampler) -> None:
     assert server["parent"] == context_view(REMOTE) and server["kind"] is SpanKind.SERVER
     assert ("opaque", None) in server["attributes"] and ("flags", (True, False)) in server["attributes"]
     assert server["context"][0] == REMOTE.trace_id and server["name"] == "GET /api/activities/@{handle}"
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [ParentDecides(ALWAYS_ON), EdgeSampler(ParentDecides(ALWAYS_ON))],
+    ids=["ParentDecides", "EdgeSampler"],
+)
+def test_under_the_project_samplers_a_request_exports_the_same_spans(sampler: Sampler) -> None:
+    """With the project's samplers (whose answer for a sampled parent the lean tracer knows without
+    asking) the spans match the SDK's, the caller's trace state carried to every child."""
+    stated = SpanContext(REMOTE.trace_id, REMOTE.span_id, True, TraceFlags(1), TraceState([("vendor", "x")]))
+
+    def scenario(tracer: trace.Tracer) -> None:
+        server = tracer.start_span("GET", context=remote(stated), kind=SpanKind.SERVER, attributes=HTTP)
+        with trace.use_span(server, end_on_exit=True):
+            tracer.start_span(
+                "SELECT users", kind=SpanKind.CLIENT, attributes={"db.system.name": "sqlite"}
+            ).end()
+            with tracer.start_as_current_span(
+                "users", kind=SpanKind.CLIENT, attributes={"http.method": "GET"}
+            ):
+                pass
+
+    sdk, lean = run_both(scenario, sampler)
+    assert len(sdk) == 3 and lean == sdk
+    assert {span["context"][4] for span in lean} == {str(stated.trace_state)}
+    assert [span["attributes"] for span in lean[:2]] == [
+        [("db.system.name", "sqlite")],
+        [("http.method", "GET")],
+    ]
 
 
 def test_the_dropped_key_counts_as_a_dropped_attribute() -> None:

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from observability.otel.client_span import ClientSpanTransport
 from observability.otel.db import trace_engine
+from observability.otel.edge import EdgeSampler
 from observability.otel.propagation import use_project_propagation
 from observability.otel.sampling import Candidate, DecidingSampler, ParentDecides
 from observability.otel.server_span import instrument
@@ -267,3 +268,29 @@ def test_parent_decides_answers_as_parent_based(
             dict(theirs.attributes),
             theirs.trace_state,
         )
+
+
+@pytest.mark.parametrize("remote", [False, True])
+@pytest.mark.parametrize("sampled", [False, True])
+@pytest.mark.parametrize("kind", [SpanKind.SERVER, SpanKind.CLIENT, SpanKind.INTERNAL])
+def test_a_span_follows_its_sampled_parent_only_where_should_sample_says_so(
+    remote: bool, sampled: bool, kind: SpanKind
+) -> None:
+    """Where a project sampler says a span follows its sampled parent (the lean tracer then skips the
+    call), `should_sample` gives it the parent's "sampled", trace state and the span's attributes; the
+    edge never says so for a remote caller's server span, which it decides itself."""
+    state = TraceState([("vendor", "x")])
+    flags = TraceFlags(TraceFlags.SAMPLED if sampled else 0)
+    parent = SpanContext(TRACE_ID, SPAN_ID, is_remote=remote, trace_flags=flags, trace_state=state)
+    ctx = trace.set_span_in_context(NonRecordingSpan(parent))
+    services, edge = ParentDecides(ALWAYS_OFF), EdgeSampler(ParentDecides(ALWAYS_OFF))
+    assert services.follows_sampled_parent(kind, parent) is sampled
+    assert edge.follows_sampled_parent(kind, parent) is (sampled and not (remote and kind is SpanKind.SERVER))
+    for sampler in (services, edge):
+        if sampler.follows_sampled_parent(kind, parent):
+            result = sampler.should_sample(ctx, TRACE_ID, "span", kind, {"a": 1})
+            assert (result.decision, dict(result.attributes or {}), result.trace_state) == (
+                Decision.RECORD_AND_SAMPLE,
+                {"a": 1},
+                state,
+            )
