@@ -45,7 +45,7 @@ from opentelemetry.propagators.textmap import (
 )
 from opentelemetry.trace.span import TraceState
 
-from observability.xray.header import XRayPropagator, remote_span_context, with_incoming
+from observability.xray.header import XRayPropagator, parse_header, remote_span_context, with_incoming
 
 log = logging.getLogger(__name__)
 
@@ -205,10 +205,11 @@ class ProjectPropagator(CompositePropagator):
     the three does, in one pass.
 
     Every request is extracted and every call injected, sampled or not, so the pass is written out: the
-    X-Ray header is parsed and remembered for the sampler (`incoming_header`), the remote parent is
-    the `traceparent`'s when it is valid, else the X-Ray header's, and only that one is built; an
-    outgoing call reads the current span once for both headers. `tests/unit/test_propagation.py`
-    checks that it reads and writes what the plain composite of the three does.
+    remote parent is the `traceparent`'s when it is valid, else the X-Ray header's, and only that one
+    is built; the X-Ray header is remembered for the sampler (`incoming_header`), parsed only when it
+    is the parent or when asked; an outgoing call reads the current span once for both headers.
+    `tests/unit/test_propagation.py` checks that it reads and writes what the plain composite of the
+    three does.
 
     Args:
         read_xray_header: read and write `X-Amzn-Trace-Id` too (X-Ray on).
@@ -226,11 +227,13 @@ class ProjectPropagator(CompositePropagator):
         ctx = context if context is not None else Context()
         parent = self._w3c.remote_parent(carrier, getter)
         if self._xray is not None:
-            header = self._xray.read(carrier, getter)
-            if header is not None:
+            raw = self._xray.raw(carrier, getter)
+            if raw is not None and parent is not None:
+                # The `traceparent` won: the header is parsed only if the sampler asks (`Sampled=?`).
+                ctx = with_incoming(raw, ctx)
+            elif raw is not None and (header := parse_header(raw)) is not None:
                 ctx = with_incoming(header, ctx)
-                if parent is None:
-                    parent = remote_span_context(header)
+                parent = remote_span_context(header)
         if parent is not None:
             ctx = trace.set_span_in_context(trace.NonRecordingSpan(parent), ctx)
         return self._baggage.extract(carrier, ctx, getter)

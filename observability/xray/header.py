@@ -98,8 +98,11 @@ def parse_header(value: str | None) -> TraceHeader | None:
 
 
 def incoming_header(ctx: Context | None = None) -> TraceHeader | None:
-    """The X-Ray header this request arrived with, if it was valid."""
+    """The X-Ray header this request arrived with, if it was valid (a header remembered as it came is
+    parsed here, when asked)."""
     value = otel_context.get_value(_INCOMING, ctx)
+    if isinstance(value, str):
+        return parse_header(value)
     return value if isinstance(value, TraceHeader) else None
 
 
@@ -110,8 +113,9 @@ def remote_span_context(header: TraceHeader) -> trace.SpanContext:
     return trace.SpanContext(header.trace_id, parent, is_remote=True, trace_flags=flags)
 
 
-def with_incoming(header: TraceHeader, ctx: Context) -> Context:
-    """`ctx` remembering the request's valid header (see `incoming_header`)."""
+def with_incoming(header: TraceHeader | str, ctx: Context) -> Context:
+    """`ctx` remembering the request's header, parsed, or as it came to be parsed only if asked (see
+    `incoming_header`: a request whose `traceparent` won rarely needs it)."""
     return otel_context.set_value(_INCOMING, header, ctx)
 
 
@@ -126,9 +130,14 @@ class XRayPropagator(TextMapPropagator):
 
     def read(self, carrier: CarrierT, getter: Getter[CarrierT] = default_getter) -> TraceHeader | None:
         """The carrier's header, parsed; None when it is absent or malformed."""
+        return parse_header(self.raw(carrier, getter))
+
+    @staticmethod
+    def raw(carrier: CarrierT, getter: Getter[CarrierT] = default_getter) -> str | None:
+        """The carrier's header as it came (its first value); None when it is absent."""
         try:
             values = getter.get(carrier, HEADER) or getter.get(carrier, HEADER.lower()) or []
-            return parse_header(values[0] if values else None)
+            return values[0] if values else None
         except Exception:
             return None
 

@@ -354,6 +354,7 @@ REQUESTS = [
     (("x-amzn-trace-id", XRAY[1].replace("Sampled=1", "Sampled=?")),),
     (("x-amzn-trace-id", XRAY[1].replace("Sampled=1", "Sampled=0")),),
     (("x-amzn-trace-id", "Root=nonsense"),),
+    (("x-amzn-trace-id", "Root=nonsense"), ("traceparent", VALID)),
     (XRAY, ("traceparent", VALID)),
     (XRAY, ("traceparent", "00-zz-nonsense-01"), ("baggage", "enduser.id=andrew,fault.users=status:500")),
     (
