@@ -7,17 +7,16 @@ and copying on `end`. `LeanTracerProvider` is a `TracerProvider` (processors, `f
 start `observability.otel.span.LeanSpan`s instead.
 
 Kept identical to `opentelemetry.sdk.trace.Tracer.start_span`: the parent taken from `context` (or
-the current one); the sampler called with the same arguments (unless it says itself, by
-`follows_sampled_parent`, that a sampled parent's child gets the parent's decision and trace state
-and its own attributes: the project's `ParentDecides` and `EdgeSampler` do, and that answer is taken
-without the call, a sampled trace's every child span); the trace id new at a root and the
-parent's otherwise; the span id from the id generator; trace flags and trace state from the decision;
-a `NonRecordingSpan` when the decision does not record; the sampler's attributes as the span's first
-ones; `on_start` at start and a `ReadableSpan` (the ended span itself) to `on_end` at the end;
-`start_as_current_span` and `use_span` exception handling (in one class, `CurrentSpan`). Not
-consulted: the SDK's experimental tracer configurator and its internal self-metrics
-(`OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED`), both private and off by default, and the private
-`_on_ending` hook. Nothing here reads the environment.
+the current one); the sampler called with the same arguments (but for a span under a sampled parent
+when the sampler says, by `follows_sampled_parent`, that it gets the parent's decision and trace
+state with its own attributes, as the project's `ParentDecides` and `EdgeSampler` do: that known
+answer is taken without the call); the trace id new at a root and the parent's otherwise; the span
+id from the id generator; trace flags and trace state from the decision; a `NonRecordingSpan` when
+the decision does not record; the sampler's attributes as the span's first ones; `on_start` at start
+and a `ReadableSpan` (the ended span itself) to `on_end` at the end; `start_as_current_span` and
+`use_span` exception handling (in one class, `CurrentSpan`). Not consulted: the SDK's experimental
+tracer configurator and its internal self-metrics (`OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED`), both
+private and off by default, and the private `_on_ending` hook. Nothing here reads the environment.
 """
 
 from __future__ import annotations
