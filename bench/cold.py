@@ -50,7 +50,6 @@ SCOPE = {
     "client": ("10.0.0.3", 50000),
     "server": ("10.0.0.4", 8002),
 }
-CALL_URL = "http://users:8002/users?handles=andrewbrown"
 
 
 @contextmanager

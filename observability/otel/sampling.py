@@ -140,7 +140,8 @@ class ParentDecides(ParentBased):
         not_sampled = ALWAYS_OFF if left_open is None else _WhenLeftOpen(root, left_open)
         super().__init__(root, remote_parent_not_sampled=not_sampled)
         self._left_open = left_open
-        # `ParentBased`'s choice for each parent it does not answer itself, kept here (its are private).
+        # The samplers `ParentBased` would choose for a root and an unsampled remote parent (it keeps
+        # its own private).
         self._at_root, self._under_remote_not_sampled = root, not_sampled
 
     def should_sample(

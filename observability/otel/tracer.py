@@ -72,7 +72,7 @@ class LeanTracer(trace_api.Tracer):
     ) -> None:
         self._sdk = sdk  # its `resource` follows the provider's (after a fork too)
         self.sampler = sdk.sampler
-        # `ParentDecides.follows_sampled_parent` of the sampler (None for any other sampler).
+        # The sampler's `follows_sampled_parent` (`ParentDecides`, `EdgeSampler`; None for any other).
         self._follows: Callable[[trace_api.SpanKind, trace_api.SpanContext], bool] | None = getattr(
             sdk.sampler, "follows_sampled_parent", None
         )
